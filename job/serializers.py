@@ -1,0 +1,94 @@
+"""The JSON shapes of job executions and of the job, type, revision and event nested in them.
+
+Base serializers are the list shapes (and the nested shapes elsewhere); their subclasses add the detail fields.
+"""
+from rest_framework import serializers
+
+from error.serializers import ErrorBaseSerializer, ErrorSerializer
+from job.models import Job, JobExecution, JobType, JobTypeRevision, TriggerEvent
+from node.serializers import NodeBaseSerializer, NodeSerializer
+from scale.serializers import IdReferenceField, ModelSerializer
+
+
+class JobTypeBaseSerializer(ModelSerializer):
+    class Meta:
+        model = JobType
+        fields = [
+            'id', 'name', 'version', 'title', 'description', 'category', 'author_name', 'author_url',
+            'is_system', 'is_long_running', 'is_active', 'is_operational', 'is_paused', 'icon_code',
+        ]
+
+
+class JobTypeRevisionSerializer(ModelSerializer):
+    job_type = IdReferenceField()
+
+    class Meta:
+        model = JobTypeRevision
+        fields = ['id', 'job_type', 'revision_num']
+
+
+class TriggerEventSerializer(ModelSerializer):
+    rule = IdReferenceField()
+
+    class Meta:
+        model = TriggerEvent
+        fields = ['id', 'type', 'rule', 'occurred']
+
+
+class JobBaseSerializer(ModelSerializer):
+    job_type = JobTypeBaseSerializer()
+    job_type_rev = IdReferenceField()
+    event = IdReferenceField()
+    error = IdReferenceField()
+
+    class Meta:
+        model = Job
+        fields = ['id', 'job_type', 'job_type_rev', 'event', 'error', 'status', 'priority', 'num_exes']
+
+
+class JobSerializer(JobBaseSerializer):
+    job_type_rev = JobTypeRevisionSerializer()
+    event = TriggerEventSerializer()
+    error = ErrorBaseSerializer()
+
+    class Meta(JobBaseSerializer.Meta):
+        fields = JobBaseSerializer.Meta.fields + [
+            'timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required',
+            'created', 'queued', 'started', 'ended', 'last_status_change', 'last_modified',
+        ]
+
+
+class JobExecutionBaseSerializer(ModelSerializer):
+    job = JobBaseSerializer()
+    node = NodeBaseSerializer()
+    error = ErrorBaseSerializer()
+
+    class Meta:
+        model = JobExecution
+        fields = [
+            'id', 'status', 'command_arguments', 'timeout',
+            'pre_started', 'pre_completed', 'pre_exit_code',
+            'job_started', 'job_completed', 'job_exit_code',
+            'post_started', 'post_completed', 'post_exit_code',
+            'created', 'queued', 'started', 'ended', 'last_modified',
+            'job', 'node', 'error',
+        ]
+
+
+class JobExecutionSerializer(JobExecutionBaseSerializer):
+    job = JobSerializer()
+    node = NodeSerializer()
+    error = ErrorSerializer()
+
+    class Meta(JobExecutionBaseSerializer.Meta):
+        fields = JobExecutionBaseSerializer.Meta.fields + [
+            'environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
+            'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url', 'results_manifest',
+        ]
+
+
+class JobExecutionLogSerializer(JobExecutionBaseSerializer):
+    is_finished = serializers.BooleanField(read_only=True)
+
+    class Meta(JobExecutionBaseSerializer.Meta):
+        fields = JobExecutionBaseSerializer.Meta.fields + ['is_finished', 'stdout', 'stderr']

@@ -1,0 +1,47 @@
+"""Parsing of the time-range query parameters: an ISO-8601 date-time with a zone, or a duration back from now."""
+import datetime
+
+import isodate
+
+# isodate raises a mix of these on malformed or out-of-range input.
+_PARSE_ERRORS = (ValueError, OverflowError, ArithmeticError, IndexError, TypeError, KeyError)
+
+
+class TimestampError(ValueError):
+    pass
+
+
+def _shown(text, limit=40):
+    """The value as echoed in an error message: enough to recognise, never a 20,000-character wall."""
+    return text if len(text) <= limit else text[:limit] + '...'
+
+
+def parse_timestamp(value, now=None):
+    """Return an aware UTC datetime for `value`, or raise TimestampError saying what is wrong with it."""
+    text = value.strip()
+    if text[:1] in ('P', '-', '+') and 'P' in text[:2]:
+        return _duration_before(text, now or datetime.datetime.now(datetime.timezone.utc))
+    return _aware_datetime(text)
+
+
+def _duration_before(text, now):
+    try:
+        duration = isodate.parse_duration(text)
+        return now - duration
+    except _PARSE_ERRORS:
+        raise TimestampError(f'"{_shown(text)}" is not a valid ISO-8601 duration (example: PT3H0M0S) within the calendar.')
+
+
+def _aware_datetime(text):
+    try:
+        moment = isodate.parse_datetime(text)
+    except _PARSE_ERRORS:
+        raise TimestampError(
+            f'"{_shown(text)}" is not an ISO-8601 date-time (example: 2015-01-01T00:00:00Z) or duration (example: PT3H0M0S).'
+        )
+    if moment.tzinfo is None or moment.utcoffset() is None:
+        raise TimestampError(f'"{_shown(text)}" has no time zone; add Z or an offset such as +00:00.')
+    try:
+        return moment.astimezone(datetime.timezone.utc)
+    except _PARSE_ERRORS:
+        raise TimestampError(f'"{_shown(text)}" is outside the supported calendar.')
