@@ -99,8 +99,7 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = 'static/'
-STATIC_ROOT = BASE_DIR / 'staticfiles'
-# Serve the browsable API's assets straight from the installed apps: no collectstatic step to forget.
+# The browsable API's assets are served straight from the installed apps: no collectstatic step to forget.
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {

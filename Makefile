@@ -1,0 +1,32 @@
+# `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the suite on SQLite and PostgreSQL.
+VENV := .venv
+PYTHON := $(VENV)/bin/python
+# A key for local use only; production sets SECRET_KEY in its environment.
+LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only}
+
+.PHONY: venv run test test-sqlite test-postgres clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt requirements-dev.txt
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $@
+
+run: venv
+	$(LOCAL_ENV) $(PYTHON) manage.py migrate --noinput
+	$(LOCAL_ENV) $(PYTHON) manage.py demo_data
+	$(LOCAL_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
+
+test: test-sqlite test-postgres
+
+test-sqlite: venv
+	@echo "== Test suite on SQLite"
+	env -u DATABASE_URL $(LOCAL_ENV) $(PYTHON) -m pytest
+
+test-postgres: venv
+	@echo "== Test suite on PostgreSQL"
+	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) -m pytest
+
+clean:
+	rm -rf $(VENV) db.sqlite3

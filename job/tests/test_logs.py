@@ -1,0 +1,129 @@
+"""The logs endpoint: stored logs once finished, live logs from a real stand-in agent while running."""
+import time
+
+import pytest
+
+from job.tests.factories import make_execution, make_node
+
+pytestmark = pytest.mark.django_db
+
+STDOUT_PATH = '/var/lib/mesos/slaves/S1/frameworks/F1/executors/task-1/runs/latest/stdout'
+STDERR_PATH = '/var/lib/mesos/slaves/S1/frameworks/F1/executors/task-1/runs/latest/stderr'
+
+
+def running_on(node, stdout_url, stderr_url, **fields):
+    values = dict(status='RUNNING', node=node, stdout='pre-task out\n', stderr='pre-task err\n', ended=None,
+                  current_stdout_url=stdout_url, current_stderr_url=stderr_url)
+    return make_execution(**{**values, **fields})
+
+
+def logs(api, execution):
+    response = api.get(f'/job-executions/{execution.id}/logs/')
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+@pytest.fixture
+def agent_node(sandbox_agent):
+    sandbox_agent.write(STDOUT_PATH, 'job task out\n')
+    sandbox_agent.write(STDERR_PATH, 'job task err\n')
+    return make_node(hostname=sandbox_agent.host, port=sandbox_agent.port)
+
+
+def test_finished_logs_come_from_the_row_with_the_list_fields(api):
+    execution = make_execution(status='COMPLETED', stdout='Execution completed.', stderr='')
+    body = logs(api, execution)
+    assert body['is_finished'] is True and body['stdout'] == 'Execution completed.' and body['stderr'] == ''
+    assert body['id'] == execution.id and body['job']['job_type']['name'] == execution.job.job_type.name
+    assert 'environment' not in body and 'current_stdout_url' not in body
+
+
+@pytest.mark.parametrize('status,finished', [
+    ('QUEUED', False), ('RUNNING', False), ('FAILED', True), ('COMPLETED', True), ('CANCELED', True)])
+def test_is_finished_follows_the_status(api, status, finished):
+    assert logs(api, make_execution(status=status))['is_finished'] is finished
+
+
+def test_running_logs_are_the_stored_ones_followed_by_the_live_task_logs(api, sandbox_agent, agent_node):
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), sandbox_agent.download_url(STDERR_PATH))
+    body = logs(api, execution)
+    assert body['is_finished'] is False
+    assert body['stdout'] == 'pre-task out\njob task out\n'
+    assert body['stderr'] == 'pre-task err\njob task err\n'
+
+
+def test_live_logs_grow_between_calls(api, sandbox_agent, agent_node):
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), sandbox_agent.download_url(STDERR_PATH),
+                           stdout=None, stderr=None)
+    assert logs(api, execution)['stdout'] == 'job task out\n'
+    sandbox_agent.write(STDOUT_PATH, 'job task out\nmore\n')
+    assert logs(api, execution)['stdout'] == 'job task out\nmore\n'
+
+
+def test_invalid_utf8_from_the_agent_is_replaced(api, sandbox_agent, agent_node):
+    sandbox_agent.write(STDOUT_PATH, b'ok \xff\xfe done')
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), sandbox_agent.download_url(STDERR_PATH),
+                           stdout=None)
+    assert logs(api, execution)['stdout'] == 'ok \ufffd\ufffd done'
+
+
+def test_finished_execution_never_calls_the_agent(api, sandbox_agent, agent_node):
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), sandbox_agent.download_url(STDERR_PATH),
+                           status='COMPLETED')
+    assert logs(api, execution)['stdout'] == 'pre-task out\n'
+
+
+def test_agent_404_answers_the_stored_logs(api, sandbox_agent, agent_node, caplog):
+    execution = running_on(agent_node, sandbox_agent.download_url('/no/such/stdout'),
+                           sandbox_agent.download_url(STDERR_PATH))
+    body = logs(api, execution)
+    assert body['stdout'] == 'pre-task out\n'
+    assert body['stderr'] == 'pre-task err\njob task err\n'
+    assert 'HTTP 404' in caplog.text
+
+
+def test_agent_down_answers_the_stored_logs(api, closed_port, caplog):
+    node = make_node(hostname='127.0.0.1', port=closed_port)
+    url = f'http://127.0.0.1:{closed_port}/files/download.json?path={STDOUT_PATH}'
+    body = logs(api, running_on(node, url, url))
+    assert body['stdout'] == 'pre-task out\n' and body['stderr'] == 'pre-task err\n'
+    assert 'Live log unavailable' in caplog.text
+
+
+def test_hanging_agent_answers_the_stored_logs_within_the_timeout(api, hanging_agent, settings, caplog):
+    settings.MESOS_AGENT_TIMEOUT = 0.5
+    node = make_node(hostname='127.0.0.1', port=hanging_agent)
+    url = f'http://127.0.0.1:{hanging_agent}/files/download.json?path={STDOUT_PATH}'
+    started = time.monotonic()
+    body = logs(api, running_on(node, url, url))
+    elapsed = time.monotonic() - started
+    assert body['stdout'] == 'pre-task out\n' and body['stderr'] == 'pre-task err\n'
+    # Both streams are fetched in parallel, so the wait is one timeout, not two.
+    assert elapsed < 0.5 * 2, f'took {elapsed:.2f}s'
+    assert 'Live log unavailable' in caplog.text
+
+
+@pytest.mark.parametrize('make_url', [
+    lambda agent, path: agent.download_url(path, host='localhost'),  # not the node's hostname
+    lambda agent, path: f'http://{agent.host}:{agent.port + 1}/files/download.json?path={path}',  # another port
+    lambda agent, path: f'file:///etc/passwd',
+    lambda agent, path: f'ftp://{agent.host}:{agent.port}/{path}',
+    lambda agent, path: f'http://{agent.host}:99999999/x',
+])
+def test_urls_off_the_node_are_never_fetched(api, sandbox_agent, agent_node, make_url, caplog):
+    url = make_url(sandbox_agent, STDOUT_PATH)
+    body = logs(api, running_on(agent_node, url, url))
+    assert body['stdout'] == 'pre-task out\n' and body['stderr'] == 'pre-task err\n'
+    assert 'Live log unavailable' in caplog.text
+
+
+def test_running_without_a_node_answers_the_stored_logs(api, sandbox_agent):
+    url = sandbox_agent.download_url(STDOUT_PATH)
+    assert logs(api, running_on(None, url, url))['stdout'] == 'pre-task out\n'
+
+
+def test_logs_are_served_under_v3_and_unknown_ids_are_a_json_404(api):
+    execution = make_execution()
+    assert api.get(f'/v3/job-executions/{execution.id}/logs/').json()['id'] == execution.id
+    response = api.get('/job-executions/424242/logs/')
+    assert response.status_code == 404 and response.json()['detail']

@@ -1,0 +1,253 @@
+"""The three endpoints against stored rows: shapes, values, pagination, errors, /v3/ and query counts."""
+import pytest
+
+from job.models import JobExecution
+from job.tests.factories import at, make_execution, make_full_execution
+
+pytestmark = pytest.mark.django_db
+
+LIST_FIELDS = {
+    'id', 'status', 'command_arguments', 'timeout', 'pre_started', 'pre_completed', 'pre_exit_code',
+    'job_started', 'job_completed', 'job_exit_code', 'post_started', 'post_completed', 'post_exit_code',
+    'created', 'queued', 'started', 'ended', 'last_modified', 'job', 'node', 'error',
+}
+DETAIL_FIELDS = LIST_FIELDS | {
+    'environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
+    'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url', 'results_manifest',
+}
+JOB_TYPE_FIELDS = {
+    'id', 'name', 'version', 'title', 'description', 'category', 'author_name', 'author_url', 'is_system',
+    'is_long_running', 'is_active', 'is_operational', 'is_paused', 'icon_code',
+}
+JOB_LIST_FIELDS = {'id', 'job_type', 'job_type_rev', 'event', 'error', 'status', 'priority', 'num_exes'}
+JOB_DETAIL_FIELDS = JOB_LIST_FIELDS | {
+    'timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required',
+    'created', 'queued', 'started', 'ended', 'last_status_change', 'last_modified',
+}
+NODE_LIST_FIELDS = {'id', 'hostname', 'port', 'slave_id'}
+NODE_DETAIL_FIELDS = NODE_LIST_FIELDS | {
+    'pause_reason', 'is_paused', 'is_paused_errors', 'is_active', 'archived', 'created', 'last_offer', 'last_modified',
+}
+ERROR_LIST_FIELDS = {'id', 'name', 'title', 'description', 'category'}
+
+
+def utc(moment):
+    return moment.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+
+
+def assert_list_shape(result, execution):
+    assert set(result) == LIST_FIELDS
+    job, job_type, node, error = execution.job, execution.job.job_type, execution.node, execution.error
+    for name in ('id', 'status', 'command_arguments', 'timeout', 'pre_exit_code', 'job_exit_code', 'post_exit_code'):
+        assert result[name] == getattr(execution, name), name
+    for name in ('pre_started', 'pre_completed', 'job_started', 'job_completed', 'post_started', 'post_completed',
+                 'created', 'queued', 'started', 'ended', 'last_modified'):
+        assert result[name] == utc(getattr(execution, name)), name
+    assert set(result['job']) == JOB_LIST_FIELDS
+    assert set(result['job']['job_type']) == JOB_TYPE_FIELDS
+    assert result['job']['job_type'] == {name: getattr(job_type, name) for name in JOB_TYPE_FIELDS}
+    assert result['job']['job_type_rev'] == {'id': job.job_type_rev_id}
+    assert result['job']['event'] == {'id': job.event_id}
+    assert result['job']['error'] == {'id': job.error_id}
+    assert {k: result['job'][k] for k in ('id', 'status', 'priority', 'num_exes')} == {
+        'id': job.id, 'status': job.status, 'priority': job.priority, 'num_exes': job.num_exes}
+    assert result['node'] == {name: getattr(node, name) for name in NODE_LIST_FIELDS}
+    assert result['error'] == {name: getattr(error, name) for name in ERROR_LIST_FIELDS}
+
+
+class TestList:
+    def test_each_result_has_exactly_the_list_fields_with_stored_values(self, api):
+        execution = make_full_execution()
+        response = api.get('/job-executions/')
+        assert response.status_code == 200
+        assert response['Content-Type'] == 'application/json'
+        body = response.json()
+        assert set(body) == {'count', 'next', 'previous', 'results'}
+        assert body['count'] == 1
+        assert_list_shape(body['results'][0], execution)
+
+    def test_timestamps_are_utc_with_z_and_milliseconds(self, api):
+        make_execution(last_modified=at(4.9876))
+        result = api.get('/job-executions/').json()['results'][0]
+        assert result['last_modified'] == '2015-08-28T17:57:46.020Z'
+        assert result['queued'] == '2015-08-28T17:57:41.033Z'
+
+    def test_null_relations_are_null(self, api):
+        make_execution(status='QUEUED', node=None, error=None)
+        result = api.get('/job-executions/').json()['results'][0]
+        assert result['node'] is None and result['error'] is None and result['job']['error'] is None
+
+    def test_is_served_under_v3(self, api):
+        execution = make_full_execution()
+        assert api.get('/v3/job-executions/').json()['results'][0]['id'] == execution.id
+
+    def test_curl_without_accept_gets_json_and_a_browser_gets_the_browsable_api(self, client):
+        make_execution()
+        assert client.get('/job-executions/', HTTP_ACCEPT='*/*')['Content-Type'] == 'application/json'
+        browser = client.get('/job-executions/', HTTP_ACCEPT='text/html,application/xhtml+xml')
+        assert browser.status_code == 200 and browser['Content-Type'].startswith('text/html')
+
+
+class TestPagination:
+    def test_next_and_previous_are_absolute_urls_keeping_the_query(self, api):
+        for _ in range(5):
+            make_execution()
+        body = api.get('/job-executions/?page_size=2&page=2&status=completed').json()
+        assert body['count'] == 5 and len(body['results']) == 2
+        assert body['next'] == 'http://testserver/job-executions/?page=3&page_size=2&status=completed'
+        assert body['previous'] == 'http://testserver/job-executions/?page_size=2&status=completed'
+        last = api.get(body['next']).json()
+        assert len(last['results']) == 1 and last['next'] is None
+
+    def test_v3_links_stay_under_v3(self, api):
+        for _ in range(3):
+            make_execution()
+        assert api.get('/v3/job-executions/?page_size=1').json()['next'].startswith('http://testserver/v3/job-executions/')
+
+    def test_page_past_the_end_is_a_json_404(self, api):
+        make_execution()
+        response = api.get('/job-executions/?page=2')
+        assert response.status_code == 404
+        assert 'Invalid page' in response.json()['detail']
+
+    def test_empty_first_page_is_200(self, api):
+        assert api.get('/job-executions/').json() == {'count': 0, 'next': None, 'previous': None, 'results': []}
+
+    def test_default_page_size_is_100_and_large_sizes_are_capped_at_1000(self, api):
+        execution = make_execution()
+        fields = {f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields
+                  if f.attname not in ('id',)}
+        JobExecution.objects.bulk_create([JobExecution(**fields) for _ in range(1000)])
+        assert len(api.get('/job-executions/').json()['results']) == 100
+        capped = api.get('/job-executions/?page_size=5000').json()
+        assert capped['count'] == 1001 and len(capped['results']) == 1000
+        assert '?page=2&page_size=5000' in capped['next']
+
+    @pytest.mark.parametrize('size', ['0', '-5', 'ten', ''])
+    def test_unusable_page_size_falls_back_to_the_default(self, api, size):
+        for _ in range(3):
+            make_execution()
+        response = api.get(f'/job-executions/?page_size={size}')
+        assert response.status_code == 200 and len(response.json()['results']) == 3
+
+    @pytest.mark.parametrize('page', ['0', '-1', 'two', '99999999999999999999999'])
+    def test_unusable_page_is_a_json_404(self, api, page):
+        make_execution()
+        response = api.get(f'/job-executions/?page={page}')
+        assert response.status_code == 404 and response.json()['detail']
+
+
+class TestQueryCounts:
+    def test_a_page_of_20_takes_as_many_queries_as_a_page_of_2(self, api, django_assert_num_queries):
+        for _ in range(20):
+            make_full_execution()
+        with django_assert_num_queries(2):
+            assert len(api.get('/job-executions/?page_size=2').json()['results']) == 2
+        with django_assert_num_queries(2):
+            assert len(api.get('/job-executions/?page_size=20').json()['results']) == 20
+
+    def test_filters_and_ordering_add_no_queries(self, api, django_assert_num_queries):
+        for _ in range(5):
+            make_full_execution()
+        with django_assert_num_queries(2):
+            api.get('/job-executions/?status=failed&job_type_category=raster&order=-node__hostname&started=P9999D')
+
+    def test_details_take_one_query(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        with django_assert_num_queries(1):
+            assert api.get(f'/job-executions/{execution.id}/').status_code == 200
+
+    def test_finished_logs_take_one_query(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        with django_assert_num_queries(1):
+            assert api.get(f'/job-executions/{execution.id}/logs/').status_code == 200
+
+    def test_list_never_loads_logs(self, api, django_assert_num_queries):
+        make_full_execution(stdout='x' * 1000)
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        with CaptureQueriesContext(connection) as queries:
+            api.get('/job-executions/')
+        page_query = queries.captured_queries[-1]['sql']
+        assert '"stdout"' not in page_query and '"stderr"' not in page_query
+
+
+class TestDetails:
+    def test_has_the_list_fields_plus_details_with_full_nested_shapes(self, api):
+        execution = make_full_execution(
+            current_stdout_url='http://host/out.txt', current_stderr_url='http://host/error.txt')
+        job, node, error = execution.job, execution.node, execution.error
+        response = api.get(f'/job-executions/{execution.id}/')
+        assert response.status_code == 200
+        body = response.json()
+        assert set(body) == DETAIL_FIELDS
+        for name in ('environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
+                     'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url',
+                     'results_manifest', 'status', 'command_arguments'):
+            assert body[name] == getattr(execution, name), name
+        assert set(body['job']) == JOB_DETAIL_FIELDS
+        assert body['job']['job_type']['name'] == job.job_type.name
+        assert body['job']['job_type_rev'] == {
+            'id': job.job_type_rev_id, 'job_type': {'id': job.job_type_id}, 'revision_num': job.job_type_rev.revision_num}
+        assert body['job']['event'] == {
+            'id': job.event_id, 'type': 'STRIKE_TRANSFER', 'rule': {'id': job.event.rule_id},
+            'occurred': utc(job.event.occurred)}
+        assert body['job']['error'] == {name: getattr(job.error, name) for name in ERROR_LIST_FIELDS}
+        for name in ('timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required'):
+            assert body['job'][name] == getattr(job, name), name
+        for name in ('created', 'queued', 'started', 'ended', 'last_status_change', 'last_modified'):
+            assert body['job'][name] == utc(getattr(job, name)), name
+        assert set(body['node']) == NODE_DETAIL_FIELDS
+        assert body['node']['slave_id'] == node.slave_id and body['node']['last_offer'] is None
+        assert body['node']['created'] == utc(node.created)
+        assert body['error'] == {
+            **{name: getattr(error, name) for name in ERROR_LIST_FIELDS},
+            'created': utc(error.created), 'last_modified': utc(error.last_modified)}
+
+    def test_event_without_rule_shows_null_rule(self, api):
+        execution = make_execution()
+        execution.job.event.rule = None
+        execution.job.event.save()
+        assert api.get(f'/job-executions/{execution.id}/').json()['job']['event']['rule'] is None
+
+    def test_is_served_under_v3(self, api):
+        execution = make_execution()
+        assert api.get(f'/v3/job-executions/{execution.id}/').json()['id'] == execution.id
+
+    @pytest.mark.parametrize('path', ['999999/', 'abc/', '1.5/', '-1/', '99999999999999999999999/', '%2e%2e/'])
+    def test_unknown_or_malformed_id_is_a_json_404(self, api, path):
+        make_execution()
+        response = api.get(f'/job-executions/{path}')
+        assert response.status_code == 404
+        assert response['Content-Type'] == 'application/json' and response.json()['detail']
+
+    def test_query_parameters_do_not_filter_details(self, api):
+        execution = make_execution(status='COMPLETED')
+        assert api.get(f'/job-executions/{execution.id}/?status=FAILED&order=bogus').status_code == 200
+
+
+class TestReadOnly:
+    @pytest.mark.parametrize('method', ['post', 'put', 'patch', 'delete'])
+    @pytest.mark.parametrize('path', ['/job-executions/', '/job-executions/{id}/', '/job-executions/{id}/logs/'])
+    def test_writes_are_a_json_405(self, api, method, path):
+        execution = make_execution()
+        response = getattr(api, method)(path.format(id=execution.id), {'status': 'FAILED'}, format='json')
+        assert response.status_code == 405 and 'not allowed' in response.json()['detail']
+        execution.refresh_from_db()
+        assert execution.status == 'COMPLETED'
+
+
+class TestErrorsAreJson:
+    def test_unknown_url_is_a_json_404(self, api):
+        response = api.get('/no-such-thing/')
+        assert response.status_code == 404 and response.json() == {'detail': 'Not found.'}
+
+    def test_too_many_query_fields_is_a_json_400(self, api):
+        query = '&'.join(f'x{i}=1' for i in range(1100))
+        response = api.get(f'/job-executions/?{query}')
+        assert response.status_code == 400
+        assert 'DATA_UPLOAD_MAX_NUMBER_FIELDS' in response.json()['detail']
+
+    def test_unknown_host_is_a_json_400(self, client):
+        response = client.get('/job-executions/', HTTP_HOST='evil.example.com')
+        assert response.status_code == 400 and 'evil.example.com' in response.json()['detail']
