@@ -90,7 +90,8 @@ class TimestampField(forms.Field):
         try:
             return parse_timestamp(value)
         except TimestampError as error:
-            raise forms.ValidationError(str(error), code='invalid')
+            # The message quotes the client's value: pass it as a parameter so a '%' in it is not a format.
+            raise forms.ValidationError('%(problem)s', code='invalid', params={'problem': str(error)})
 
 
 class TimestampFilter(filters.Filter):

@@ -176,3 +176,7 @@ class TestOrder:
     def test_fields_that_do_not_exist_or_cannot_be_ordered_are_a_400(self, api, rows, value):
         body = error_of(api, f'order={value}')
         assert list(body) == ['order']
+
+
+def test_a_percent_sign_in_a_bad_moment_is_quoted_back_not_formatted(api):
+    assert error_of(api, 'started=%25d%25s')['started'][0].startswith('"%d%s" is not')

@@ -1,0 +1,53 @@
+"""Properties of the timestamp parser over arbitrary input: it answers or refuses, never crashes."""
+import datetime
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from scale.timestamps import TimestampError, parse_timestamp
+
+UTC = datetime.timezone.utc
+offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
+    lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes)))
+aware_moments = st.datetimes(
+    min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(9000, 1, 1), timezones=offsets)
+
+
+@given(st.text(max_size=60))
+def test_any_text_is_a_utc_moment_or_a_refusal(text):
+    try:
+        parsed = parse_timestamp(text)
+    except TimestampError as error:
+        assert str(error)
+    else:
+        assert parsed.utcoffset() == datetime.timedelta(0)
+
+
+@given(st.from_regex(r'\A[+-]?P(\d{1,14}Y)?(\d{1,14}M)?(\d{1,14}W)?(\d{1,14}D)?(T(\d{1,14}H)?(\d{1,14}M)?(\d{1,14}S)?)?\Z'))
+def test_any_duration_shaped_text_is_a_moment_or_a_refusal(text):
+    try:
+        parse_timestamp(text)
+    except TimestampError:
+        pass
+
+
+@given(aware_moments)
+def test_a_zoned_date_time_round_trips(moment):
+    assert parse_timestamp(moment.isoformat()) == moment.astimezone(UTC)
+
+
+@given(aware_moments)
+def test_the_same_moment_without_its_zone_is_refused(moment):
+    try:
+        parse_timestamp(moment.replace(tzinfo=None).isoformat())
+    except TimestampError as error:
+        assert 'time zone' in str(error)
+    else:
+        raise AssertionError('a date-time without a zone was accepted')
+
+
+@given(st.timedeltas(min_value=datetime.timedelta(0), max_value=datetime.timedelta(days=3650)))
+def test_a_duration_counts_back_from_now(back):
+    now = datetime.datetime(2026, 6, 1, tzinfo=UTC)
+    seconds = int(back.total_seconds())
+    assert parse_timestamp(f'PT{seconds}S', now=now) == now - datetime.timedelta(seconds=seconds)
