@@ -13,6 +13,7 @@ from job.models import JobExecution
 from job.serializers import (
     JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer, LogTextParamsSerializer,
 )
+from job.throttling import LogsRateThrottle
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -49,6 +50,7 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
 class JobExecutionLogsView(generics.RetrieveAPIView):
     serializer_class = JobExecutionLogSerializer
     filter_backends = ()
+    throttle_classes = [LogsRateThrottle]
 
     def get_queryset(self):
         return (
@@ -80,6 +82,7 @@ class JobExecutionLogTextView(generics.GenericAPIView):
     """One log stream (`stream` = stdout or stderr) as plain text, by byte offset, tail or follow."""
     stream = None
     filter_backends = ()
+    throttle_classes = [LogsRateThrottle]
     renderer_classes = [JSONRenderer]
     content_negotiation_class = JsonErrorsNegotiation
 

@@ -3,6 +3,7 @@
 Everything that differs between machines comes from environment variables, read here and only here.
 """
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -139,6 +140,16 @@ LOGS_JSON_MAX_BYTES = env_int('LOGS_JSON_MAX_BYTES', 10 * 1024 * 1024)
 # A follow ends after this long, and looks for new bytes this often:
 LOGS_FOLLOW_MAX_SECONDS = env_float('LOGS_FOLLOW_MAX_SECONDS', 300.0)
 LOGS_FOLLOW_POLL_SECONDS = env_float('LOGS_FOLLOW_POLL_SECONDS', 1.0)
+
+# Calls per client to all logs endpoints together, as DRF rates: "120/min", "5/second", "1000/hour".
+LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')
+if not re.fullmatch(r'[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)', LOGS_THROTTLE_RATE):
+    raise ImproperlyConfigured(f'LOGS_THROTTLE_RATE must look like "120/min", got {LOGS_THROTTLE_RATE!r}')
+
+# Throttling counts calls in this cache: per process by default; point several workers at a shared one.
+CACHES = {
+    'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache', 'LOCATION': 'scale'},
+}
 
 LOGGING = {
     'version': 1,
