@@ -7,7 +7,7 @@ from django.db import connection
 
 from job.logs import LogStream, agent_deadline
 from job.models import JobExecution
-from job.utf8 import decode, last_boundary, send_length, skip_partial_start
+from job.utf8 import last_boundary, replace_invalid, send_length, skip_partial_start
 
 # A character split by a limit is completed with up to this many more bytes.
 _LONGEST_CHARACTER = 4
@@ -27,7 +27,7 @@ def read_range(stream, offset, limit):
     """Up to `limit` bytes from `offset`, never ending inside a character."""
     raw, warning = stream.read(offset, limit + _LONGEST_CHARACTER - 1, agent_deadline())
     at_end = stream.is_finished and offset + len(raw) >= stream.stored_size
-    data = raw[:send_length(raw, limit, at_end)]
+    data = memoryview(raw)[:send_length(raw, limit, at_end)]
     next_offset = offset + len(data)
     more = not stream.is_finished or next_offset < stream.stored_size
     return LogRead(data, offset, next_offset, more, warning)
@@ -39,6 +39,7 @@ def read_tail(stream, lines, limit):
     end, size_warning = stream.size(deadline)
     window_start = max(0, end - limit)
     raw, warning = stream.read(window_start, end - window_start, deadline)
+    raw = bytes(raw)
     if not stream.is_finished:
         raw = raw[:last_boundary(raw, len(raw))]
     skipped = skip_partial_start(raw) if window_start else 0
@@ -81,7 +82,7 @@ def follow(execution_id, name, offset, limit=None):
             return
         if read.data:
             sent, offset = sent + len(read.data), read.next_offset
-            yield decode(read.data).encode('utf-8')
+            yield replace_invalid(read.data)
         if not read.more or (limit and sent >= limit) or time.monotonic() >= stop_at:
             return
         if len(read.data) < chunk_limit:

@@ -53,7 +53,8 @@ def stored_slice(execution_id, column, offset, length):
     """Bytes `offset` to `offset + length` of the stored `column`, read in SQL so the rest never leaves the DB."""
     value = (JobExecution.objects.filter(pk=execution_id)
              .values_list(byte_slice(column, Value(offset), length), flat=True).first())
-    return bytes(value or b'')
+    # A view, not a copy: these slices are megabytes, and the answer is built from them once more anyway.
+    return memoryview(value).cast('B') if value else b''
 
 
 @dataclass
@@ -86,7 +87,8 @@ class LogStream:
             return data, None
         try:
             live_offset = max(0, offset - self.stored_size)
-            return data + read_range(self.node, self.live_url, live_offset, wanted_live, deadline), None
+            live = read_range(self.node, self.live_url, live_offset, wanted_live, deadline)
+            return (bytes(data) + live if data else live), None
         except AgentError as error:
             return data, self._unavailable(error)
 
@@ -130,7 +132,7 @@ def with_capped_logs(execution, max_bytes):
     """
     live = [None, None]
     urls = [execution.current_stdout_url, execution.current_stderr_url]
-    if not execution.is_finished and all(urls):
+    if not execution.is_finished and any(urls):
         live = read_tails(execution.node, urls, max_bytes)
     if not execution.is_finished:
         _load_stored_tails(execution, live, max_bytes)
@@ -154,7 +156,9 @@ def _set_capped_stream(execution, name, live_tail, max_bytes):
     if stored_size is None and live_tail is None:  # a NULL column stays null, as Scale answers it
         setattr(execution, name, None)
         return
-    data = (bytes(stored_tail or b'') + live_bytes)[-max_bytes:]
+    setattr(execution, f'{name}_tail', None)  # the bytes are let go as soon as they are text
+    data = memoryview(bytes(stored_tail) + live_bytes if stored_tail and live_bytes else stored_tail or live_bytes).cast('B')
+    data = data[-max_bytes:] if len(data) > max_bytes else data
     truncated = (stored_size or 0) + live_size > len(data)
     if truncated:
         data = data[skip_partial_start(data):]

@@ -14,6 +14,7 @@ from job.serializers import (
     JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer, LogTextParamsSerializer,
 )
 from job.throttling import LogsRateThrottle
+from job.utf8 import replace_invalid
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -47,7 +48,20 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
     filter_backends = ()
 
 
-class JobExecutionLogsView(generics.RetrieveAPIView):
+class ReleasesResponseMixin:
+    """Logs answers are megabytes: let each go as soon as it is sent.
+
+    DRF keeps the response on the view, inside a reference cycle (view, request, parser context) that only
+    the cyclic garbage collector frees, so bodies would pile up in memory until it happens to run.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        response = super().dispatch(request, *args, **kwargs)
+        self.response = None
+        return response
+
+
+class JobExecutionLogsView(ReleasesResponseMixin, generics.RetrieveAPIView):
     serializer_class = JobExecutionLogSerializer
     filter_backends = ()
     throttle_classes = [LogsRateThrottle]
@@ -78,7 +92,7 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
         return None
 
 
-class JobExecutionLogTextView(generics.GenericAPIView):
+class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
     """One log stream (`stream` = stdout or stderr) as plain text, by byte offset, tail or follow."""
     stream = None
     filter_backends = ()
@@ -125,7 +139,7 @@ def _text_response(read):
     if not read.data and not read.more:
         response = HttpResponse(status=204)
     else:
-        response = HttpResponse(read.data.decode('utf-8', errors='replace'), content_type=_TEXT)
+        response = HttpResponse(replace_invalid(read.data), content_type=_TEXT)
     response['X-Log-Offset'] = str(read.next_offset)
     if read.more:
         response['X-More-Data'] = 'true'

@@ -77,11 +77,12 @@ def read_tail(node, url, max_bytes, deadline):
 
 
 def read_tails(node, urls, max_bytes, timeout=None):
-    """Read the tails of `urls` in parallel; each result is (bytes, size), or None where it failed (logged)."""
+    """Read the tails of `urls` in parallel; each result is (bytes, size), or None where there is no URL or
+    the read failed (logged)."""
     timeout = settings.MESOS_AGENT_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
-    futures = [_fetchers.submit(read_tail, node, url, max_bytes, deadline) for url in urls]
-    return [_result_or_none(future, url, deadline) for future, url in zip(futures, urls)]
+    futures = [url and _fetchers.submit(read_tail, node, url, max_bytes, deadline) for url in urls]
+    return [future and _result_or_none(future, url, deadline) for future, url in zip(futures, urls)]
 
 
 def _read_call(node, url, offset, length, deadline):

@@ -134,7 +134,7 @@ REST_FRAMEWORK = {
 MESOS_AGENT_TIMEOUT = env_float('MESOS_AGENT_TIMEOUT', 5.0)
 
 # Logs endpoints. The most bytes one plain-text answer (or one chunk of a follow) carries:
-LOGS_MAX_BYTES = env_int('LOGS_MAX_BYTES', 4 * 1024 * 1024)
+LOGS_MAX_BYTES = env_int('LOGS_MAX_BYTES', 2 * 1024 * 1024)
 # The most of each stream the JSON logs endpoint holds and answers (its tail):
 LOGS_JSON_MAX_BYTES = env_int('LOGS_JSON_MAX_BYTES', 10 * 1024 * 1024)
 # A follow ends after this long, and looks for new bytes this often:

@@ -122,6 +122,12 @@ class TestRunning:
         sandbox_agent.write(STDOUT_PATH, b'ok \xe2\x82\xac!')
         assert text(api, execution, offset=3).content == '€!'.encode()
 
+    def test_invalid_bytes_are_replaced_and_still_counted_as_bytes(self, api, sandbox_agent, agent_node):
+        sandbox_agent.write(STDOUT_PATH, b'ok \xff\xfe done')
+        execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH), stored='')
+        response = text(api, execution)
+        assert response.content == 'ok \ufffd\ufffd done'.encode() and response['X-Log-Offset'] == '10'
+
     @pytest.mark.parametrize('agent', ['down', 'missing file', 'off the node'])
     def test_an_unreadable_agent_answers_the_stored_part_and_says_why(self, api, agent, sandbox_agent,
                                                                        agent_node, closed_port):

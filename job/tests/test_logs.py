@@ -165,3 +165,9 @@ class TestCap:
                                sandbox_agent.download_url(STDERR_PATH))
         body = logs(api, execution)
         assert body['stdout'] == 'b' * 100_000 and body['stdout_truncated'] is True
+
+
+def test_a_stream_with_a_url_is_read_live_even_when_the_other_has_none(api, sandbox_agent, agent_node):
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), None)
+    body = logs(api, execution)
+    assert body['stdout'] == 'pre-task out\njob task out\n' and body['stderr'] == 'pre-task err\n'
