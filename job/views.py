@@ -144,7 +144,8 @@ def _text_response(read):
     if read.more:
         response['X-More-Data'] = 'true'
     if read.warning:
-        response['X-Log-Warning'] = read.warning.encode('ascii', 'replace').decode()[:500]
+        # A header is one line of ASCII; agent errors may hold anything.
+        response['X-Log-Warning'] = ' '.join(read.warning.encode('ascii', 'replace').decode().split())[:500]
     return _no_cache(response)
 
 
