@@ -157,7 +157,8 @@ def _set_capped_stream(execution, name, live_tail, max_bytes):
         setattr(execution, name, None)
         return
     setattr(execution, f'{name}_tail', None)  # the bytes are let go as soon as they are text
-    data = memoryview(bytes(stored_tail) + live_bytes if stored_tail and live_bytes else stored_tail or live_bytes).cast('B')
+    joined = bytes(stored_tail) + live_bytes if stored_tail and live_bytes else stored_tail or live_bytes
+    data = memoryview(joined).cast('B')
     data = data[-max_bytes:] if len(data) > max_bytes else data
     truncated = (stored_size or 0) + live_size > len(data)
     if truncated:

@@ -71,4 +71,5 @@ def replace_invalid(data, piece_bytes=64 * 1024):
         return data
     except UnicodeDecodeError:
         decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
-        return b''.join([decoder.decode(piece).encode() for piece in pieces] + [decoder.decode(b'', final=True).encode()])
+        replaced = [decoder.decode(piece).encode() for piece in pieces]
+        return b''.join(replaced + [decoder.decode(b'', final=True).encode()])

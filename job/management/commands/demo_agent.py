@@ -49,7 +49,8 @@ def point_executions_at_agent(root, port, count):
     files = {}
     for execution in JobExecution.objects.filter(status=JobExecution.Status.RUNNING).order_by('id')[:count]:
         sandbox = f'/demo/executions/{execution.id}/runs/latest'
-        urls = {name: f'http://{HOST}:{port}/files/download.json?path={sandbox}/{name}' for name in ('stdout', 'stderr')}
+        urls = {name: f'http://{HOST}:{port}/files/download.json?path={sandbox}/{name}'
+                for name in ('stdout', 'stderr')}
         JobExecution.objects.filter(pk=execution.pk).update(
             node=node, current_stdout_url=urls['stdout'], current_stderr_url=urls['stderr'])
         directory = root / sandbox.lstrip('/')
