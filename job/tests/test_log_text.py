@@ -246,6 +246,24 @@ class TestWhileWriting:
         received += b''.join(chunks)
         assert received == (STORED + 'before the agent went away\nand after\n').encode()
 
+    def test_follow_survives_an_agent_that_hangs_mid_follow(self, api, sandbox_agent, agent_node, hanging_agent,
+                                                            fast_follow, settings):
+        settings.MESOS_AGENT_TIMEOUT = 0.1
+        sandbox_agent.write(STDOUT_PATH, 'first\n')
+        execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH))
+        chunks = iter(text(api, execution, follow='true').streaming_content)
+        received = next(chunks)
+        while len(received) < len(STORED.encode()) + 6:
+            received += next(chunks)
+        agent_node.port = hanging_agent  # the agent now accepts connections and never answers
+        agent_node.save()
+        JobExecution.objects.filter(pk=execution.pk).update(
+            current_stdout_url=f'http://{sandbox_agent.host}:{hanging_agent}/files/download.json?path={STDOUT_PATH}')
+        time.sleep(0.3)  # a few polls time out against it
+        finish(execution, STORED + 'first\nsecond\n')
+        received += b''.join(chunks)
+        assert received == (STORED + 'first\nsecond\n').encode()
+
     def test_follow_through_a_missing_file_then_the_next_task(self, api, sandbox_agent, agent_node, fast_follow):
         execution = running(agent_node, sandbox_agent.download_url('/not/yet/there'))
         chunks = iter(text(api, execution, follow='true').streaming_content)
