@@ -79,11 +79,12 @@ class LogStream:
 
     def read(self, offset, length, deadline):
         """(up to `length` bytes from `offset`, a warning if the live part could not be read, else None)."""
-        data = b''
-        if offset < self.stored_size:
-            data = stored_slice(self.execution_id, self.name, offset, min(length, self.stored_size - offset))
+        data, wanted_stored = b'', min(length, max(0, self.stored_size - offset))
+        if wanted_stored:
+            data = stored_slice(self.execution_id, self.name, offset, wanted_stored)
         wanted_live = length - len(data)
-        if wanted_live <= 0 or not self.live_url:
+        # Live bytes only follow a complete stored part, or they would land at the wrong offsets.
+        if wanted_live <= 0 or not self.live_url or len(data) < wanted_stored:
             return data, None
         try:
             live_offset = max(0, offset - self.stored_size)
