@@ -16,6 +16,8 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 run: venv
 	$(LOCAL_ENV) $(PYTHON) manage.py migrate --noinput
 	$(LOCAL_ENV) $(PYTHON) manage.py demo_data
+	@# The stand-in agent feeds running executions' logs in the background until runserver exits.
+	$(LOCAL_ENV) $(PYTHON) manage.py demo_agent & agent=$$!; trap 'kill $$agent 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
 
 test: test-sqlite test-postgres

@@ -3,6 +3,7 @@ import socket
 import threading
 
 import pytest
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from node.sandbox_agent import start_in_thread
@@ -72,3 +73,11 @@ def closed_port():
     port = probe.getsockname()[1]
     probe.close()
     return port
+
+
+@pytest.fixture(autouse=True)
+def empty_cache():
+    """Throttling counts calls in the cache: every test starts with a clean count."""
+    cache.clear()
+    yield
+    cache.clear()

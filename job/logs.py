@@ -1,19 +1,168 @@
-"""The logs of an execution: stored in the row once tasks end, on the agent's sandbox while a task runs."""
-from node.agent import download_files
+"""The logs of an execution as bytes: stored in the row once tasks end, on the agent's sandbox while a task runs.
+
+A stream (stdout or stderr) is the stored column's UTF-8 bytes followed by the running task's sandbox file.
+Scale appends a task's whole file to the column when the task ends, so offsets keep growing across tasks.
+"""
+import logging
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db.models import BigIntegerField, BinaryField, Case, F, Func, Value, When
+from django.db.models.functions import Greatest
+
+from job.models import JobExecution
+from job.utf8 import decode, skip_partial_start
+from node.agent import AgentError, file_size, read_range, read_tails
+
+logger = logging.getLogger(__name__)
+
+STREAMS = ('stdout', 'stderr')
 
 
-def with_live_logs(execution):
-    """Return `execution` with stdout/stderr extended by its running task's live logs, where they can be read.
+class OctetLength(Func):
+    """The size in bytes of a text column (NULL stays NULL)."""
+    function = 'OCTET_LENGTH'
+    output_field = BigIntegerField()
 
-    The row holds the logs of the tasks that already ended; the current task's logs are only on the agent.
-    If the agent cannot be read, the stored logs are answered as they are.
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template='LENGTH(CAST(%(expressions)s AS BLOB))', **extra_context)
+
+
+class Utf8Bytes(Func):
+    """A text column as its UTF-8 bytes, so that SUBSTR counts bytes rather than characters."""
+    template = "CONVERT_TO(%(expressions)s, 'UTF8')"
+    output_field = BinaryField()
+
+    def as_sqlite(self, compiler, connection, **extra_context):
+        return self.as_sql(compiler, connection, template='CAST(%(expressions)s AS BLOB)', **extra_context)
+
+
+def byte_slice(column, start, length=None):
+    """SQL for the bytes of text `column` from 0-based byte `start` (an int or expression), `length` of them."""
+    args = [Utf8Bytes(column), start + 1] + ([] if length is None else [Value(length)])
+    return Func(*args, function='SUBSTR', output_field=BinaryField())
+
+
+def byte_tail(column, max_bytes):
+    """SQL for the last `max_bytes` bytes of text `column`."""
+    return byte_slice(column, Greatest(OctetLength(column) - max_bytes, Value(0)))
+
+
+def stored_slice(execution_id, column, offset, length):
+    """Bytes `offset` to `offset + length` of the stored `column`, read in SQL so the rest never leaves the DB."""
+    value = (JobExecution.objects.filter(pk=execution_id)
+             .values_list(byte_slice(column, Value(offset), length), flat=True).first())
+    # A view, not a copy: these slices are megabytes, and the answer is built from them once more anyway.
+    return memoryview(value).cast('B') if value else b''
+
+
+@dataclass
+class LogStream:
+    """One stream of one execution: where its stored bytes end and which sandbox file continues it."""
+    execution_id: int
+    name: str
+    stored_size: int
+    is_finished: bool
+    node: object = None
+    live_url: str = None
+
+    @classmethod
+    def of(cls, execution, name):
+        """The stream `name` of `execution`, a row loaded with `LogStream.annotations(name)`."""
+        live_url = None if execution.is_finished else getattr(execution, f'current_{name}_url')
+        return cls(execution.id, name, execution.stored_size or 0, execution.is_finished, execution.node, live_url)
+
+    @staticmethod
+    def annotations(name):
+        return {'stored_size': OctetLength(name)}
+
+    def read(self, offset, length, deadline):
+        """(up to `length` bytes from `offset`, a warning if the live part could not be read, else None)."""
+        data, wanted_stored = b'', min(length, max(0, self.stored_size - offset))
+        if wanted_stored:
+            data = stored_slice(self.execution_id, self.name, offset, wanted_stored)
+        wanted_live = length - len(data)
+        # Live bytes only follow a complete stored part, or they would land at the wrong offsets.
+        if wanted_live <= 0 or not self.live_url or len(data) < wanted_stored:
+            return data, None
+        try:
+            live_offset = max(0, offset - self.stored_size)
+            live = read_range(self.node, self.live_url, live_offset, wanted_live, deadline)
+            return (bytes(data) + live if data else live), None
+        except AgentError as error:
+            return data, self._unavailable(error)
+
+    def size(self, deadline):
+        """(the stream's size in bytes as far as it can be read now, a warning or None)."""
+        if not self.live_url:
+            return self.stored_size, None
+        try:
+            return self.stored_size + file_size(self.node, self.live_url, deadline), None
+        except (AgentError, KeyError, TypeError) as error:
+            return self.stored_size, self._unavailable(error)
+
+    def _unavailable(self, error):
+        logger.warning('Live log unavailable: %s', error)
+        return f'live log unavailable: {error}'
+
+
+def agent_deadline():
+    return time.monotonic() + settings.MESOS_AGENT_TIMEOUT
+
+
+# The JSON logs endpoint: whole streams, but never more than a cap of each in memory.
+
+def capped_log_annotations(max_bytes):
+    """Stored sizes of both streams, and for finished executions their tails: then one query answers them."""
+    finished = JobExecution.FINAL_STATUSES
+    annotations = {}
+    for name in STREAMS:
+        annotations[f'{name}_size'] = OctetLength(name)
+        annotations[f'{name}_tail'] = Case(When(status__in=finished, then=byte_tail(name, max_bytes)),
+                                           output_field=BinaryField())
+    return annotations
+
+
+def with_capped_logs(execution, max_bytes):
+    """Set `execution.stdout`/`stderr` to the last `max_bytes` bytes of each stream, live part included.
+
+    The row holds the logs of the tasks that already ended; the current task's are only on the agent, read
+    by range. If the agent cannot be read, the stored logs are answered as they are. `<name>_truncated` is
+    set when a stream was cut.
     """
+    live = [None, None]
     urls = [execution.current_stdout_url, execution.current_stderr_url]
-    if execution.is_finished or not all(urls):
-        return execution
-    live_stdout, live_stderr = download_files(execution.node, urls)
-    if live_stdout is not None:
-        execution.stdout = (execution.stdout or '') + live_stdout
-    if live_stderr is not None:
-        execution.stderr = (execution.stderr or '') + live_stderr
+    if not execution.is_finished and any(urls):
+        live = read_tails(execution.node, urls, max_bytes)
+    if not execution.is_finished:
+        _load_stored_tails(execution, live, max_bytes)
+    for name, live_tail in zip(STREAMS, live):
+        _set_capped_stream(execution, name, live_tail, max_bytes)
     return execution
+
+
+def _load_stored_tails(execution, live, max_bytes):
+    """Fetch only as much of each stored column as the live tail leaves room for under the cap."""
+    rooms = {name: max_bytes - (len(tail[0]) if tail else 0) for name, tail in zip(STREAMS, live)}
+    tails = {f'{name}_tail': byte_tail(name, max(room, 0)) for name, room in rooms.items()}
+    values = JobExecution.objects.filter(pk=execution.pk).values(**tails).first() or {}
+    for name in STREAMS:
+        setattr(execution, f'{name}_tail', values.get(f'{name}_tail'))
+
+
+def _set_capped_stream(execution, name, live_tail, max_bytes):
+    stored_tail, stored_size = getattr(execution, f'{name}_tail'), getattr(execution, f'{name}_size')
+    live_bytes, live_size = live_tail if live_tail else (b'', 0)
+    if stored_size is None and live_tail is None:  # a NULL column stays null, as Scale answers it
+        setattr(execution, name, None)
+        return
+    setattr(execution, f'{name}_tail', None)  # the bytes are let go as soon as they are text
+    joined = bytes(stored_tail) + live_bytes if stored_tail and live_bytes else stored_tail or live_bytes
+    data = memoryview(joined).cast('B')
+    data = data[-max_bytes:] if len(data) > max_bytes else data
+    truncated = (stored_size or 0) + live_size > len(data)
+    if truncated:
+        data = data[skip_partial_start(data):]
+    setattr(execution, name, decode(data))
+    setattr(execution, f'{name}_truncated', truncated)

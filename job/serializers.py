@@ -92,3 +92,24 @@ class JobExecutionLogSerializer(JobExecutionBaseSerializer):
 
     class Meta(JobExecutionBaseSerializer.Meta):
         fields = JobExecutionBaseSerializer.Meta.fields + ['is_finished', 'stdout', 'stderr']
+
+    def to_representation(self, instance):
+        """`<stream>_truncated: true` appears only when a stream was cut, so uncut answers keep Scale's shape."""
+        data = super().to_representation(instance)
+        for name in ('stdout', 'stderr'):
+            if getattr(instance, f'{name}_truncated', False):
+                data[f'{name}_truncated'] = True
+        return data
+
+
+class LogTextParamsSerializer(serializers.Serializer):
+    """The query parameters of the plain-text logs endpoints."""
+    offset = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
+    tail = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
+    limit = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
+    follow = serializers.BooleanField(required=False, default=False)
+
+    def validate(self, params):
+        if 'offset' in params and 'tail' in params:
+            raise serializers.ValidationError('Give either offset or tail, not both.')
+        return params

@@ -3,11 +3,12 @@
 A stored sandbox URL is data, not a licence to fetch anything: only http(s) URLs that point at the
 execution's own node (host and agent port) are fetched, and every fetch is bounded in time.
 """
+import json
 import logging
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from urllib.parse import urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
@@ -15,7 +16,6 @@ from django.conf import settings
 logger = logging.getLogger(__name__)
 
 USER_AGENT = 'scale-job-execution-service'
-_CHUNK_BYTES = 64 * 1024
 
 _session = requests.Session()
 _session.headers['User-Agent'] = USER_AGENT
@@ -40,36 +40,75 @@ def check_agent_url(url, node):
         raise AgentError(f'refusing {url!r}: it is not on the execution\'s node')
 
 
-def download_file(url, deadline):
-    """The whole file at `url` as text (invalid UTF-8 replaced), or AgentError if it is not read by `deadline`."""
+def read_url(url):
+    """The agent's `/files/read` URL for the sandbox file that the stored `url` names (its `path` parameter)."""
+    parts = urlsplit(url)
+    paths = parse_qs(parts.query).get('path')
+    if not paths:
+        raise AgentError(f'{url!r} names no sandbox file (no path parameter)')
+    return urlunsplit((parts.scheme, parts.netloc, '/files/read', urlencode({'path': paths[-1]}), ''))
+
+
+def file_size(node, url, deadline):
+    """The size in bytes of the sandbox file at `url` on `node`."""
+    return _read_call(node, url, -1, 0, deadline)['offset']
+
+
+def read_range(node, url, offset, length, deadline):
+    """Up to `length` bytes of the sandbox file at `url` from byte `offset`, fewer if the file ends sooner.
+
+    The agent caps one read, so a range is read in several calls, all within `deadline`.
+    """
+    pieces, received = [], 0
+    while received < length:
+        data = _read_data(_read_call(node, url, offset + received, length - received, deadline))
+        if not data:
+            break
+        pieces.append(data)
+        received += len(data)
+    return b''.join(pieces)
+
+
+def read_tail(node, url, max_bytes, deadline):
+    """(the last `max_bytes` bytes of the sandbox file at `url`, the file's size)."""
+    size = file_size(node, url, deadline)
+    start = max(0, size - max_bytes)
+    return read_range(node, url, start, size - start, deadline), size
+
+
+def read_tails(node, urls, max_bytes, timeout=None):
+    """Read the tails of `urls` in parallel; each result is (bytes, size), or None where there is no URL or
+    the read failed (logged)."""
+    timeout = settings.MESOS_AGENT_TIMEOUT if timeout is None else timeout
+    deadline = time.monotonic() + timeout
+    futures = [url and _fetchers.submit(read_tail, node, url, max_bytes, deadline) for url in urls]
+    return [future and _result_or_none(future, url, deadline) for future, url in zip(futures, urls)]
+
+
+def _read_call(node, url, offset, length, deadline):
+    check_agent_url(url, node)
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise AgentError(f'{url} was not read within the time limit')
+    params = {'offset': offset, 'length': length}
     try:
-        with _session.get(url, stream=True, timeout=(remaining, remaining)) as response:
-            if response.status_code != 200:
-                raise AgentError(f'{url} answered HTTP {response.status_code}')
-            chunks = []
-            for chunk in response.iter_content(_CHUNK_BYTES):
-                chunks.append(chunk)
-                if time.monotonic() > deadline:
-                    raise AgentError(f'{url} was not read within the time limit')
+        response = _session.get(read_url(url), params=params, timeout=(remaining, remaining))
     except requests.RequestException as error:
         raise AgentError(f'{url} could not be read: {error}')
-    return b''.join(chunks).decode('utf-8', errors='replace')
+    if response.status_code != 200:
+        raise AgentError(f'{url} answered HTTP {response.status_code}')
+    try:
+        # The agent puts the file's raw bytes in the JSON string; surrogateescape gives back invalid ones exactly.
+        return json.loads(response.content.decode('utf-8', 'surrogateescape'))
+    except ValueError as error:
+        raise AgentError(f'{url} answered something that is not JSON: {error}')
 
 
-def download_files(node, urls, timeout=None):
-    """Download `urls` from `node` in parallel; each result is the text, or None where it failed (logged)."""
-    timeout = settings.MESOS_AGENT_TIMEOUT if timeout is None else timeout
-    deadline = time.monotonic() + timeout
-    futures = [_fetchers.submit(_checked_download, url, node, deadline) for url in urls]
-    return [_result_or_none(future, url, deadline) for future, url in zip(futures, urls)]
-
-
-def _checked_download(url, node, deadline):
-    check_agent_url(url, node)
-    return download_file(url, deadline)
+def _read_data(answer):
+    try:
+        return answer['data'].encode('utf-8', 'surrogateescape')
+    except (KeyError, TypeError, AttributeError):
+        raise AgentError('the agent answered a read without data')
 
 
 def _result_or_none(future, url, deadline):

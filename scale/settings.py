@@ -3,6 +3,7 @@
 Everything that differs between machines comes from environment variables, read here and only here.
 """
 import os
+import re
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +24,19 @@ def env_list(name, default):
     if value is None:
         return default
     return [item.strip() for item in value.split(',') if item.strip()]
+
+
+def env_int(name, default, minimum=1):
+    value = os.environ.get(name)
+    if value is None or value == '':
+        return default
+    try:
+        number = int(value)
+    except ValueError:
+        number = None
+    if number is None or number < minimum:
+        raise ImproperlyConfigured(f'{name} must be a whole number of at least {minimum}, got {value!r}')
+    return number
 
 
 def env_float(name, default):
@@ -118,6 +132,24 @@ REST_FRAMEWORK = {
 
 # Live logs are read from the Mesos agents with these limits, so a dead or slow agent never stalls a request.
 MESOS_AGENT_TIMEOUT = env_float('MESOS_AGENT_TIMEOUT', 5.0)
+
+# Logs endpoints. The most bytes one plain-text answer (or one chunk of a follow) carries:
+LOGS_MAX_BYTES = env_int('LOGS_MAX_BYTES', 2 * 1024 * 1024)
+# The most of each stream the JSON logs endpoint holds and answers (its tail):
+LOGS_JSON_MAX_BYTES = env_int('LOGS_JSON_MAX_BYTES', 10 * 1024 * 1024)
+# A follow ends after this long, and looks for new bytes this often:
+LOGS_FOLLOW_MAX_SECONDS = env_float('LOGS_FOLLOW_MAX_SECONDS', 300.0)
+LOGS_FOLLOW_POLL_SECONDS = env_float('LOGS_FOLLOW_POLL_SECONDS', 1.0)
+
+# Calls per client to all logs endpoints together, as DRF rates: "120/min", "5/second", "1000/hour".
+LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')
+if not re.fullmatch(r'[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)', LOGS_THROTTLE_RATE):
+    raise ImproperlyConfigured(f'LOGS_THROTTLE_RATE must look like "120/min", got {LOGS_THROTTLE_RATE!r}')
+
+# Throttling counts calls in this cache: per process by default; point several workers at a shared one.
+CACHES = {
+    'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache', 'LOCATION': 'scale'},
+}
 
 LOGGING = {
     'version': 1,

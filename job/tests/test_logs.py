@@ -127,3 +127,47 @@ def test_logs_are_served_under_v3_and_unknown_ids_are_a_json_404(api):
     assert api.get(f'/v3/job-executions/{execution.id}/logs/').json()['id'] == execution.id
     response = api.get('/job-executions/424242/logs/')
     assert response.status_code == 404 and response.json()['detail']
+
+
+class TestCap:
+    """The JSON endpoint answers at most LOGS_JSON_MAX_BYTES of each stream: the tail, flagged as cut."""
+
+    def test_stored_logs_over_the_cap_keep_their_tail_and_are_flagged(self, api, settings):
+        settings.LOGS_JSON_MAX_BYTES = 10
+        body = logs(api, make_execution(stdout='0123456789abcdef', stderr='short'))
+        assert body['stdout'] == '6789abcdef' and body['stdout_truncated'] is True
+        assert body['stderr'] == 'short' and 'stderr_truncated' not in body
+
+    def test_a_cut_never_splits_a_character(self, api, settings):
+        settings.LOGS_JSON_MAX_BYTES = 5
+        body = logs(api, make_execution(stdout='x€€'))  # 7 bytes: the cut falls inside the first €
+        assert body['stdout'] == '€' and body['stdout_truncated'] is True
+
+    def test_under_the_cap_the_shape_is_scales(self, api, settings):
+        settings.LOGS_JSON_MAX_BYTES = 64
+        body = logs(api, make_execution(stdout='é' * 32, stderr=None))
+        assert body['stdout'] == 'é' * 32 and body['stderr'] is None
+        assert 'stdout_truncated' not in body and 'stderr_truncated' not in body
+
+    def test_live_tail_comes_first_and_the_stored_part_fills_the_rest(self, api, sandbox_agent, agent_node, settings):
+        settings.LOGS_JSON_MAX_BYTES = 16
+        sandbox_agent.write(STDOUT_PATH, 'live-0123456789')  # 15 bytes
+        execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH),
+                               sandbox_agent.download_url(STDERR_PATH), stdout='stored\n')
+        body = logs(api, execution)
+        assert body['stdout'] == '\nlive-0123456789' and body['stdout_truncated'] is True
+        assert body['stderr'] == 'rr\njob task err\n' and body['stderr_truncated'] is True
+
+    def test_a_live_file_over_the_cap_is_read_by_range_to_its_tail(self, api, sandbox_agent, agent_node, settings):
+        settings.LOGS_JSON_MAX_BYTES = 100_000
+        sandbox_agent.write(STDOUT_PATH, b'a' * 300_000 + b'b' * 100_000)  # several agent reads, tail only
+        execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH),
+                               sandbox_agent.download_url(STDERR_PATH))
+        body = logs(api, execution)
+        assert body['stdout'] == 'b' * 100_000 and body['stdout_truncated'] is True
+
+
+def test_a_stream_with_a_url_is_read_live_even_when_the_other_has_none(api, sandbox_agent, agent_node):
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), None)
+    body = logs(api, execution)
+    assert body['stdout'] == 'pre-task out\njob task out\n' and body['stderr'] == 'pre-task err\n'

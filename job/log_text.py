@@ -1,0 +1,96 @@
+"""Plain-text reads of one log stream at exact byte offsets: a range, the last lines, or a follow that streams."""
+import time
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+
+from job.logs import LogStream, agent_deadline
+from job.models import JobExecution
+from job.utf8 import last_boundary, replace_invalid, send_length, skip_partial_start
+
+# A character split by a limit is completed with up to this many more bytes.
+_LONGEST_CHARACTER = 4
+
+
+@dataclass
+class LogRead:
+    """Bytes of a stream and where they sit in it: `offset` is where they start, `next_offset` where to go on."""
+    data: bytes
+    offset: int
+    next_offset: int
+    more: bool
+    warning: str = None
+
+
+def read_range(stream, offset, limit):
+    """Up to `limit` bytes from `offset`, never ending inside a character."""
+    raw, warning = stream.read(offset, limit + _LONGEST_CHARACTER - 1, agent_deadline())
+    at_end = stream.is_finished and offset + len(raw) >= stream.stored_size
+    data = memoryview(raw)[:send_length(raw, limit, at_end)]
+    next_offset = offset + len(data)
+    more = not stream.is_finished or next_offset < stream.stored_size
+    return LogRead(data, offset, next_offset, more, warning)
+
+
+def read_tail(stream, lines, limit):
+    """The last `lines` lines of the stream, at most its last `limit` bytes of them."""
+    deadline = agent_deadline()
+    end, size_warning = stream.size(deadline)
+    window_start = max(0, end - limit)
+    raw, warning = stream.read(window_start, end - window_start, deadline)
+    raw = bytes(raw)
+    if not stream.is_finished:
+        raw = raw[:last_boundary(raw, len(raw))]
+    skipped = skip_partial_start(raw) if window_start else 0
+    start = skipped + tail_start(raw[skipped:], lines)
+    return LogRead(raw[start:], window_start + start, window_start + len(raw), not stream.is_finished,
+                   size_warning or warning)
+
+
+def tail_start(data, lines):
+    """Where the last `lines` lines of `data` start (a final newline ends the last line, it starts none)."""
+    if lines == 0:
+        return len(data)
+    position = len(data) - 1 if data.endswith(b'\n') else len(data)
+    for _ in range(lines):
+        position = data.rfind(b'\n', 0, position)
+        if position == -1:
+            return 0
+    return position + 1
+
+
+def load_stream(execution_id, name):
+    """The stream `name` of an execution as the row is now, or None if the row is gone."""
+    execution = (JobExecution.objects.select_related('node')  # node: the agent that serves the live file
+                 .only('status', f'current_{name}_url', 'node__hostname', 'node__port')
+                 .annotate(**LogStream.annotations(name)).filter(pk=execution_id).first())
+    return execution and LogStream.of(execution, name)
+
+
+def follow(execution_id, name, offset, limit=None):
+    """Yield the stream's bytes from `offset` as they come, until it is finished and sent, `limit` bytes were
+    sent, or the maximum follow time passed. The database connection is closed before every wait."""
+    stop_at = time.monotonic() + settings.LOGS_FOLLOW_MAX_SECONDS
+    sent = 0
+    while True:
+        stream = load_stream(execution_id, name)
+        chunk_limit = min(settings.LOGS_MAX_BYTES, limit - sent if limit else settings.LOGS_MAX_BYTES)
+        read = read_range(stream, offset, chunk_limit) if stream else None
+        _release_database_connection()
+        if read is None:
+            return
+        if read.data:
+            sent, offset = sent + len(read.data), read.next_offset
+            yield replace_invalid(read.data)
+        if not read.more or (limit and sent >= limit) or time.monotonic() >= stop_at:
+            return
+        if len(read.data) < chunk_limit:
+            time.sleep(settings.LOGS_FOLLOW_POLL_SECONDS)
+
+
+def _release_database_connection():
+    # A follower waits for minutes; it must not pin one of the database's few connections meanwhile.
+    # Inside a transaction (only in tests) closing is not allowed, and the connection is the test's anyway.
+    if not connection.in_atomic_block:
+        connection.close()

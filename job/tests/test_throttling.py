@@ -1,0 +1,33 @@
+"""The logs endpoints share one per-client budget; past it, a JSON 429 says when to come back."""
+import pytest
+
+from job.tests.factories import make_execution
+
+pytestmark = pytest.mark.django_db
+
+LOGS_PATHS = ['/job-executions/{id}/logs/', '/job-executions/{id}/logs/stdout/', '/v3/job-executions/{id}/logs/stderr/']
+
+
+def test_calls_past_the_rate_get_a_json_429_with_retry_after(api, settings):
+    settings.LOGS_THROTTLE_RATE = '3/min'
+    execution = make_execution()
+    answers = [api.get(path.format(id=execution.id)) for path in LOGS_PATHS]
+    assert [answer.status_code for answer in answers] == [200, 200, 204]  # stderr is empty
+    response = api.get(f'/job-executions/{execution.id}/logs/stdout/')
+    assert response.status_code == 429 and response['Content-Type'] == 'application/json'
+    assert 0 < int(response['Retry-After']) <= 60 and 'throttled' in response.json()['detail']
+
+
+def test_each_client_has_its_own_budget(api, settings):
+    settings.LOGS_THROTTLE_RATE = '1/min'
+    execution = make_execution()
+    assert api.get(f'/job-executions/{execution.id}/logs/', REMOTE_ADDR='10.0.0.1').status_code == 200
+    assert api.get(f'/job-executions/{execution.id}/logs/', REMOTE_ADDR='10.0.0.1').status_code == 429
+    assert api.get(f'/job-executions/{execution.id}/logs/', REMOTE_ADDR='10.0.0.2').status_code == 200
+
+
+def test_other_endpoints_are_not_throttled(api, settings):
+    settings.LOGS_THROTTLE_RATE = '1/min'
+    execution = make_execution()
+    for _ in range(3):
+        assert api.get(f'/job-executions/{execution.id}/').status_code == 200

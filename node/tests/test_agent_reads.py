@@ -1,0 +1,52 @@
+"""Reading sandbox files by range through the agent's /files/read, against the real stand-in agent."""
+import time
+
+import pytest
+
+from node.agent import AgentError, file_size, read_range, read_tails, read_url
+from node.models import Node
+
+
+def node(hostname, port):
+    return Node(hostname=hostname, port=port, slave_id='S1')
+
+
+def test_the_read_url_keeps_the_agent_and_the_path():
+    url = 'https://agent1.example.com:5051/files/download.json?path=/a%20b/stdout'
+    assert read_url(url) == 'https://agent1.example.com:5051/files/read?path=%2Fa+b%2Fstdout'
+    with pytest.raises(AgentError):
+        read_url('http://agent1.example.com:5051/files/download.json')
+
+
+def test_a_range_spans_several_agent_reads_and_keeps_every_byte(sandbox_agent):
+    content = bytes(range(256)) * 1000  # invalid UTF-8 included; the agent caps a read at 64 KiB
+    sandbox_agent.write('/run/stdout', content)
+    agent = node(sandbox_agent.host, sandbox_agent.port)
+    url = sandbox_agent.download_url('/run/stdout')
+    deadline = time.monotonic() + 2
+    assert file_size(agent, url, deadline) == len(content)
+    assert read_range(agent, url, 1000, 200_000, deadline) == content[1000:201_000]
+    assert read_range(agent, url, len(content) - 5, 100, deadline) == content[-5:]
+    assert read_range(agent, url, len(content) + 5, 100, deadline) == b''
+
+
+def test_tails_come_back_in_order_with_none_where_unreadable(sandbox_agent):
+    sandbox_agent.write('/run/stdout', 'hello\nworld\n')
+    agent = node(sandbox_agent.host, sandbox_agent.port)
+    good, missing = sandbox_agent.download_url('/run/stdout'), sandbox_agent.download_url('/run/missing')
+    assert read_tails(agent, [good, missing, None], max_bytes=6, timeout=2) == [(b'world\n', 12), None, None]
+
+
+def test_urls_off_the_node_are_never_read(sandbox_agent):
+    sandbox_agent.write('/run/stdout', 'secret')
+    agent = node(sandbox_agent.host, sandbox_agent.port)
+    with pytest.raises(AgentError):
+        file_size(agent, sandbox_agent.download_url('/run/stdout', host='localhost'), time.monotonic() + 1)
+
+
+def test_tails_give_up_at_the_deadline(hanging_agent):
+    agent = node('127.0.0.1', hanging_agent)
+    url = f'http://127.0.0.1:{hanging_agent}/files/download?path=/x'
+    started = time.monotonic()
+    assert read_tails(agent, [url, url], max_bytes=10, timeout=0.3) == [None, None]
+    assert time.monotonic() - started < 0.3 + 0.5
