@@ -1,9 +1,7 @@
 """Which sandbox URLs the logs proxy may fetch, and how a fetch is bounded."""
-import time
-
 import pytest
 
-from node.agent import AgentError, check_agent_url, download_files
+from node.agent import AgentError, check_agent_url
 from node.models import Node
 
 
@@ -45,19 +43,3 @@ def test_anything_else_is_refused(url):
 def test_no_node_means_nothing_is_fetched():
     with pytest.raises(AgentError):
         check_agent_url('http://agent1.example.com:5051/files/download?path=/x', None)
-
-
-def test_download_files_returns_text_and_none_in_order(sandbox_agent):
-    sandbox_agent.write('/run/stdout', 'hello\n')
-    agent_node = node(sandbox_agent.host, sandbox_agent.port)
-    good = sandbox_agent.download_url('/run/stdout')
-    missing = sandbox_agent.download_url('/run/missing')
-    assert download_files(agent_node, [good, missing, good], timeout=2) == ['hello\n', None, 'hello\n']
-
-
-def test_download_files_gives_up_at_the_deadline(hanging_agent):
-    agent_node = node('127.0.0.1', hanging_agent)
-    url = f'http://127.0.0.1:{hanging_agent}/files/download?path=/x'
-    started = time.monotonic()
-    assert download_files(agent_node, [url, url, url], timeout=0.3) == [None, None, None]
-    assert time.monotonic() - started < 0.3 + 0.5
