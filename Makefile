@@ -1,10 +1,11 @@
-# `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the suite on SQLite and PostgreSQL.
+# `make run` serves the demo on http://127.0.0.1:8000; `make serve` runs the production server (gunicorn);
+# `make test` runs the suite on SQLite and PostgreSQL.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # A key for local use only; production sets SECRET_KEY in its environment.
 LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only}
 
-.PHONY: venv run test test-sqlite test-postgres clean
+.PHONY: venv run serve test test-sqlite test-postgres clean
 
 venv: $(VENV)/.installed
 
@@ -17,6 +18,10 @@ run: venv
 	$(LOCAL_ENV) $(PYTHON) manage.py migrate --noinput
 	$(LOCAL_ENV) $(PYTHON) manage.py demo_data
 	$(LOCAL_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
+
+# Production server: configure it with the environment variables in docs/operations.md.
+serve: venv
+	$(VENV)/bin/gunicorn -c scale/gunicorn.conf.py scale.wsgi
 
 test: test-sqlite test-postgres
 
