@@ -1,11 +1,14 @@
 """The three read-only job execution endpoints: list, details and logs."""
+from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.response import Response
 
 from job.filtersets import JobExecutionFilterSet
 from job.logs import with_live_logs
 from job.models import JobExecution
+from job.openapi import LIST_PARAMETERS
 from job.serializers import JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer
+from scale.openapi import BAD_PARAMETERS, NOT_FOUND
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -17,6 +20,7 @@ _UNSHOWN_DOCUMENTS = (
 _DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
 
 
+@extend_schema(parameters=LIST_PARAMETERS, responses={200: JobExecutionBaseSerializer(many=True), 400: BAD_PARAMETERS})
 class JobExecutionListView(generics.ListAPIView):
     queryset = (
         JobExecution.objects
@@ -28,6 +32,7 @@ class JobExecutionListView(generics.ListAPIView):
     filterset_class = JobExecutionFilterSet
 
 
+@extend_schema(responses={200: JobExecutionSerializer, 404: NOT_FOUND})
 class JobExecutionDetailsView(generics.RetrieveAPIView):
     queryset = (
         JobExecution.objects
@@ -39,6 +44,7 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
     filter_backends = ()
 
 
+@extend_schema(responses={200: JobExecutionLogSerializer, 404: NOT_FOUND})
 class JobExecutionLogsView(generics.RetrieveAPIView):
     queryset = (
         JobExecution.objects

@@ -1,5 +1,6 @@
-"""Root URLs: every endpoint is served at the root and, as Scale served it, under /v3/."""
+"""Root URLs: every endpoint is served at the root and, as Scale served it, under /v3/; the API docs beside them."""
 from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 api = [
     path('', include('job.urls')),
@@ -8,6 +9,8 @@ api = [
 urlpatterns = [
     path('', include(api)),
     path('v3/', include(api)),
+    path('api/schema/', SpectacularAPIView.as_view(), name='schema'),
+    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema'), name='swagger-ui'),
 ]
 
 handler400 = 'scale.exceptions.bad_request'
