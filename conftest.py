@@ -1,8 +1,15 @@
-"""Fixtures shared by every app's tests: an API client and a real stand-in Mesos agent on loopback."""
+"""Fixtures shared by every app's tests: an API client, a real stand-in Mesos agent and gunicorn on loopback."""
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
+import requests
 from rest_framework.test import APIClient
 
 from node.sandbox_agent import start_in_thread
@@ -72,3 +79,48 @@ def closed_port():
     port = probe.getsockname()[1]
     probe.close()
     return port
+
+
+def free_port():
+    probe = socket.socket()
+    probe.bind(('127.0.0.1', 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.fixture
+def start_gunicorn(tmp_path):
+    """Start the committed gunicorn config on loopback with extra environment; returns its base URL."""
+    servers = []
+
+    def start(**env):
+        port = free_port()
+        env = {
+            **os.environ, 'BIND': f'127.0.0.1:{port}', 'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2',
+            'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
+            'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'), **env,
+        }
+        server = subprocess.Popen(
+            [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
+            cwd=Path(__file__).parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        )
+        servers.append(server)
+        return _wait_until_up(f'http://127.0.0.1:{port}', server)
+
+    yield start
+    for server in servers:
+        server.send_signal(signal.SIGINT)  # quick shutdown: a graceful one waits out keep-alive connections
+        server.wait(timeout=30)
+
+
+def _wait_until_up(base, server):
+    for _ in range(150):
+        if server.poll() is not None:
+            pytest.fail(f'gunicorn exited: {server.stdout.read().decode()}')
+        try:
+            requests.get(f'{base}/healthz', timeout=1)
+            return base
+        except requests.ConnectionError:
+            time.sleep(0.1)
+    pytest.fail('gunicorn did not start within 15 s')

@@ -83,13 +83,21 @@ TEMPLATES = [
 
 WSGI_APPLICATION = 'scale.wsgi.application'
 
+# A database that does not answer within these limits makes /readyz answer 503 instead of hanging.
+DATABASE_CONNECT_TIMEOUT = env_float('DATABASE_CONNECT_TIMEOUT', 3.0)
+READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
+
+
+def database_settings(url):
+    database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if database['ENGINE'] == 'django.db.backends.postgresql':
+        database.setdefault('OPTIONS', {})['connect_timeout'] = max(1, round(DATABASE_CONNECT_TIMEOUT))
+    return database
+
+
 # The embedded default is an SQLite file in the project; production points DATABASE_URL at PostgreSQL.
 DATABASES = {
-    'default': dj_database_url.parse(
-        os.environ.get('DATABASE_URL') or f'sqlite:///{BASE_DIR / "db.sqlite3"}',
-        conn_max_age=60,
-        conn_health_checks=True,
-    ),
+    'default': database_settings(os.environ.get('DATABASE_URL') or f'sqlite:///{BASE_DIR / "db.sqlite3"}'),
 }
 
 # Scale's tables use 32-bit serial ids.

@@ -2,6 +2,8 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from scale import health
+
 api = [
     path('', include('job.urls')),
 ]
@@ -9,6 +11,8 @@ api = [
 urlpatterns = [
     path('', include(api)),
     path('v3/', include(api)),
+    path('healthz', health.healthz, name='healthz'),
+    path('readyz', health.readyz, name='readyz'),
     path('api/schema/', SpectacularAPIView.as_view(), name='schema'),
     path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema'), name='swagger-ui'),
 ]
