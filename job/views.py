@@ -8,7 +8,7 @@ from job.logs import with_live_logs
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
 from job.serializers import JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer
-from scale.openapi import BAD_PARAMETERS, NOT_FOUND
+from scale.openapi import BAD_PARAMETERS, NOT_FOUND, UNAUTHORIZED
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -20,7 +20,10 @@ _UNSHOWN_DOCUMENTS = (
 _DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
 
 
-@extend_schema(parameters=LIST_PARAMETERS, responses={200: JobExecutionBaseSerializer(many=True), 400: BAD_PARAMETERS})
+@extend_schema(
+    parameters=LIST_PARAMETERS,
+    responses={200: JobExecutionBaseSerializer(many=True), 400: BAD_PARAMETERS, 401: UNAUTHORIZED},
+)
 class JobExecutionListView(generics.ListAPIView):
     queryset = (
         JobExecution.objects
@@ -32,7 +35,7 @@ class JobExecutionListView(generics.ListAPIView):
     filterset_class = JobExecutionFilterSet
 
 
-@extend_schema(responses={200: JobExecutionSerializer, 404: NOT_FOUND})
+@extend_schema(responses={200: JobExecutionSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
 class JobExecutionDetailsView(generics.RetrieveAPIView):
     queryset = (
         JobExecution.objects
@@ -44,7 +47,7 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
     filter_backends = ()
 
 
-@extend_schema(responses={200: JobExecutionLogSerializer, 404: NOT_FOUND})
+@extend_schema(responses={200: JobExecutionLogSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
 class JobExecutionLogsView(generics.RetrieveAPIView):
     queryset = (
         JobExecution.objects

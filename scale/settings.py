@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -47,9 +48,18 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list('ALLOWED_HOSTS', ['localhost', '127.0.0.1', '[::1]'])
 
+# When set, every endpoint but the health checks, the schema and its docs page needs one of these tokens.
+API_TOKENS = env_list('API_TOKENS', [])
+if any(len(token) < 16 for token in API_TOKENS):
+    raise ImproperlyConfigured('API_TOKENS must be comma-separated tokens of at least 16 characters each.')
+
+# Web UIs on these origins (scheme://host[:port]) may call the API from the browser.
+CORS_ALLOWED_ORIGINS = env_list('CORS_ALLOWED_ORIGINS', [])
+
 INSTALLED_APPS = [
     'django.contrib.contenttypes',
     'django.contrib.staticfiles',
+    'corsheaders',
     'rest_framework',
     'django_filters',
     'drf_spectacular',
@@ -62,6 +72,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     'django.middleware.security.SecurityMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
+    # Before CommonMiddleware, so preflight requests and redirects carry the CORS headers.
+    'corsheaders.middleware.CorsMiddleware',
     'django.middleware.common.CommonMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
 ]
@@ -118,14 +130,22 @@ REST_FRAMEWORK = {
         'rest_framework.renderers.BrowsableAPIRenderer',
     ],
     'DEFAULT_PARSER_CLASSES': [],
-    'DEFAULT_AUTHENTICATION_CLASSES': [],
-    'DEFAULT_PERMISSION_CLASSES': [],
+    'DEFAULT_AUTHENTICATION_CLASSES': ['scale.auth.APITokenAuthentication'],
+    'DEFAULT_PERMISSION_CLASSES': ['scale.auth.HasAPITokenIfConfigured'],
     'UNAUTHENTICATED_USER': None,
     'DEFAULT_FILTER_BACKENDS': ['django_filters.rest_framework.DjangoFilterBackend'],
     'DEFAULT_PAGINATION_CLASS': 'scale.pagination.StandardPagination',
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
 }
+
+# Secure headers on every answer, the API's, the docs page's and the static assets'.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = 'DENY'
+SECURE_REFERRER_POLICY = 'same-origin'
+# Browsers may send and read the request id across origins, so a UI can quote it in a bug report.
+CORS_ALLOW_HEADERS = (*default_cors_headers, 'x-request-id')
+CORS_EXPOSE_HEADERS = ['X-Request-ID']
 
 # OpenAPI 3.1, whose schemas are plain JSON Schema: a client (or our test) validates responses with any validator.
 SPECTACULAR_SETTINGS = {
@@ -142,6 +162,10 @@ SPECTACULAR_SETTINGS = {
     'SWAGGER_UI_DIST': 'SIDECAR',
     'SWAGGER_UI_FAVICON_HREF': 'SIDECAR',
     'REDOC_DIST': 'SIDECAR',
+    # The schema and its docs page describe the API and hold no data: they stay open, so Swagger UI can load
+    # the schema before the user enters a token with its Authorize button.
+    'SERVE_AUTHENTICATION': [],
+    'SERVE_PERMISSIONS': ['rest_framework.permissions.AllowAny'],
     'ENUM_NAME_OVERRIDES': {
         'JobStatusEnum': 'job.models.Job.Status',
         'JobExecutionStatusEnum': 'job.models.JobExecution.Status',

@@ -92,3 +92,13 @@ def test_swagger_ui_is_served_with_local_assets(api):
     html = page.content.decode()
     assert '/static/drf_spectacular_sidecar/swagger-ui-dist/' in html
     assert 'cdn.jsdelivr.net' not in html
+
+
+def test_unauthorized_answers_are_documented(api, schema, settings):
+    settings.API_TOKENS = ['test-token-0123456789']
+    for path, url in [('/job-executions/', '/job-executions/'), ('/job-executions/{id}/', '/job-executions/1/'),
+                      ('/job-executions/{id}/logs/', '/job-executions/1/logs/')]:
+        response = api.get(url)
+        assert response.status_code == 401
+        assert_conforms(schema, path, response)
+    assert 'apiToken' in schema['components']['securitySchemes']
