@@ -119,8 +119,8 @@ def _wait_until_up(base, server):
         if server.poll() is not None:
             pytest.fail(f'gunicorn exited: {server.stdout.read().decode()}')
         try:
-            requests.get(f'{base}/healthz', timeout=1)
+            requests.get(f'{base}/healthz', timeout=5)
             return base
-        except requests.ConnectionError:
+        except requests.RequestException:
             time.sleep(0.1)
     pytest.fail('gunicorn did not start within 15 s')

@@ -11,6 +11,7 @@ from urllib.parse import urlsplit
 
 import requests
 from django.conf import settings
+from prometheus_client import Counter, Histogram
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +22,13 @@ _session = requests.Session()
 _session.headers['User-Agent'] = USER_AGENT
 # Fetches run here so a request can wait for all of them at once and give up at a deadline.
 _fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix='agent-fetch')
+
+
+AGENT_FETCHES = Counter('scale_agent_fetches_total', 'Sandbox file reads from Mesos agents, by outcome.', ['outcome'])
+AGENT_FETCH_SECONDS = Histogram(
+    'scale_agent_fetch_duration_seconds', 'Time to read one sandbox file from an agent, failures included.',
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 class AgentError(Exception):
@@ -68,8 +76,16 @@ def download_files(node, urls, timeout=None):
 
 
 def _checked_download(url, node, deadline):
-    check_agent_url(url, node)
-    return download_file(url, deadline)
+    """Counted and timed here, in the fetching thread, so a read that outlives its caller is still measured."""
+    started, outcome = time.monotonic(), 'failed'
+    try:
+        check_agent_url(url, node)
+        text = download_file(url, deadline)
+        outcome = 'ok'
+        return text
+    finally:
+        AGENT_FETCHES.labels(outcome).inc()
+        AGENT_FETCH_SECONDS.observe(time.monotonic() - started)
 
 
 def _result_or_none(future, url, deadline):

@@ -22,6 +22,8 @@ keepalive = 5
 # Recycle workers now and then so a slow leak in a library cannot grow without bound.
 max_requests = 10000
 max_requests_jitter = 1000
+# One control socket per user home would be shared by every instance on a host; nothing here uses it.
+control_socket_disable = True
 # Access lines come from the app's own request log (one structured line with the request id).
 accesslog = None
 errorlog = '-'

@@ -64,18 +64,22 @@ INSTALLED_APPS = [
     'django_filters',
     'drf_spectacular',
     'drf_spectacular_sidecar',
+    'django_prometheus',
     'error',
     'node',
     'job',
 ]
 
 MIDDLEWARE = [
+    # First and last, so the request metrics time everything in between.
+    'django_prometheus.middleware.PrometheusBeforeMiddleware',
     'django.middleware.security.SecurityMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
     # Before CommonMiddleware, so preflight requests and redirects carry the CORS headers.
     'corsheaders.middleware.CorsMiddleware',
     'django.middleware.common.CommonMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
+    'django_prometheus.middleware.PrometheusAfterMiddleware',
 ]
 
 ROOT_URLCONF = 'scale.urls'
@@ -100,10 +104,18 @@ DATABASE_CONNECT_TIMEOUT = env_float('DATABASE_CONNECT_TIMEOUT', 3.0)
 READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
 
 
+# The same backends, wrapped to count queries and time them for /metrics.
+_INSTRUMENTED_ENGINES = {
+    'django.db.backends.postgresql': 'django_prometheus.db.backends.postgresql',
+    'django.db.backends.sqlite3': 'django_prometheus.db.backends.sqlite3',
+}
+
+
 def database_settings(url):
     database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if database['ENGINE'] == 'django.db.backends.postgresql':
         database.setdefault('OPTIONS', {})['connect_timeout'] = max(1, round(DATABASE_CONNECT_TIMEOUT))
+    database['ENGINE'] = _INSTRUMENTED_ENGINES.get(database['ENGINE'], database['ENGINE'])
     return database
 
 
