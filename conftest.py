@@ -108,10 +108,12 @@ def start_gunicorn(tmp_path):
         servers.append(server)
         return _wait_until_up(f'http://127.0.0.1:{port}', server)
 
+    start.servers = servers
     yield start
     for server in servers:
-        server.send_signal(signal.SIGINT)  # quick shutdown: a graceful one waits out keep-alive connections
-        server.wait(timeout=30)
+        if server.poll() is None:
+            server.send_signal(signal.SIGINT)  # quick shutdown: a graceful one waits out keep-alive connections
+            server.wait(timeout=30)
 
 
 def _wait_until_up(base, server):

@@ -92,9 +92,14 @@ def _result_or_none(future, url, deadline):
     try:
         return future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.1)
     except AgentError as error:
-        logger.warning('Live log unavailable: %s', error)
+        _log_failure(url, str(error))
     except FutureTimeout:
-        logger.warning('Live log unavailable: %s was not read within the time limit', url)
-    except Exception:  # an agent must never turn a logs request into a 500
-        logger.exception('Live log unavailable: unexpected failure reading %s', url)
+        _log_failure(url, f'{url} was not read within the time limit')
+    except Exception as error:  # an agent must never turn a logs request into a 500
+        _log_failure(url, f'unexpected failure reading {url}: {error!r}', exc_info=True)
     return None
+
+
+def _log_failure(url, reason, exc_info=False):
+    logger.warning('Live log unavailable: %s', reason, exc_info=exc_info,
+                   extra={'event': 'agent_fetch_failed', 'url': url, 'reason': reason})

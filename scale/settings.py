@@ -73,6 +73,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     # First and last, so the request metrics time everything in between.
     'django_prometheus.middleware.PrometheusBeforeMiddleware',
+    'scale.request_log.RequestLogMiddleware',
     'django.middleware.security.SecurityMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
     # Before CommonMiddleware, so preflight requests and redirects carry the CORS headers.
@@ -187,14 +188,29 @@ SPECTACULAR_SETTINGS = {
 # Live logs are read from the Mesos agents with these limits, so a dead or slow agent never stalls a request.
 MESOS_AGENT_TIMEOUT = env_float('MESOS_AGENT_TIMEOUT', 5.0)
 
+# One JSON object per line on stdout, each stamped with the request id: ready for any log collector.
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
+    'filters': {
+        'request_id': {'()': 'scale.request_log.RequestIdFilter'},
+    },
     'formatters': {
-        'plain': {'format': '%(asctime)s %(levelname)s %(name)s %(message)s'},
+        'json': {
+            '()': 'pythonjsonlogger.json.JsonFormatter',
+            'fmt': '%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s',
+            'rename_fields': {'asctime': 'time', 'levelname': 'level', 'name': 'logger'},
+        },
     },
     'handlers': {
-        'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'},
+        'stdout': {
+            'class': 'logging.StreamHandler', 'stream': 'ext://sys.stdout',
+            'formatter': 'json', 'filters': ['request_id'],
+        },
     },
-    'root': {'handlers': ['console'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
+    'root': {'handlers': ['stdout'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
+    'loggers': {
+        # Django's own per-request warnings (404s, 400s) would repeat what the request line says.
+        'django.request': {'level': 'ERROR'},
+    },
 }
