@@ -105,9 +105,10 @@ DATABASE_CONNECT_TIMEOUT = env_float('DATABASE_CONNECT_TIMEOUT', 3.0)
 READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
 
 
-# The same backends, wrapped to count queries and time them for /metrics.
+# The same backends, wrapped to count queries and time them for /metrics (PostgreSQL's also reads Scale's
+# `json` columns, see scale/db/postgresql/base.py).
 _INSTRUMENTED_ENGINES = {
-    'django.db.backends.postgresql': 'django_prometheus.db.backends.postgresql',
+    'django.db.backends.postgresql': 'scale.db.postgresql',
     'django.db.backends.sqlite3': 'django_prometheus.db.backends.sqlite3',
 }
 
