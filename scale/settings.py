@@ -126,6 +126,15 @@ DATABASES = {
     'default': database_settings(os.environ.get('DATABASE_URL') or f'sqlite:///{BASE_DIR / "db.sqlite3"}'),
 }
 
+# Streaming replicas of the primary, for reads (scale/db/routers.py). In tests they mirror the primary.
+for _number, _url in enumerate(env_list('DATABASE_REPLICA_URLS', []), start=1):
+    if not _url.startswith(('postgres://', 'postgresql://')):
+        raise ImproperlyConfigured('DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs.')
+    DATABASES[f'replica_{_number}'] = {**database_settings(_url), 'TEST': {'MIRROR': 'default'}}
+DATABASE_ROUTERS = ['scale.db.routers.ReplicaRouter'] if len(DATABASES) > 1 else []
+# How long a replica that could not be reached is left alone before it is tried again.
+REPLICA_RETRY_INTERVAL = env_float('REPLICA_RETRY_INTERVAL', 10.0)
+
 # Scale's tables use 32-bit serial ids.
 DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
 

@@ -2,27 +2,16 @@
 `migrate --fake-initial`, and reads through the API the same as on `jsonb`."""
 import contextlib
 import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import psycopg2
 import pytest
 import requests
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parents[2]
+from scale.tests.processes import run_django
 
 pytestmark = pytest.mark.skipif(connection.vendor != 'postgresql', reason='Scale databases are PostgreSQL')
-
-
-def manage(database_url, *args, code=None):
-    command = [sys.executable, '-c', code] if code else [sys.executable, 'manage.py', *args]
-    env = {**os.environ, 'DATABASE_URL': database_url, 'DJANGO_SETTINGS_MODULE': 'scale.settings'}
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, check=False)
-    assert result.returncode == 0, result.stderr
-    return result.stdout
 
 
 def run_sql(database_url, *statements):
@@ -41,7 +30,7 @@ def scale_made_database():
     name = f'scale_{uuid.uuid4().hex[:8]}'
     run_sql(os.environ['DATABASE_URL'], f'CREATE DATABASE {name}')
     url = os.environ['DATABASE_URL'].rsplit('/', 1)[0] + f'/{name}'
-    ddl = ''.join(manage(url, 'sqlmigrate', app, '0001') for app in ('error', 'node', 'job'))
+    ddl = ''.join(run_django(url, 'sqlmigrate', app, '0001') for app in ('error', 'node', 'job'))
     [json_columns] = run_sql(url, ddl.replace(' jsonb', ' json'),
                              "SELECT count(*) FROM information_schema.columns WHERE data_type = 'json'")
     assert json_columns > 10
@@ -50,10 +39,9 @@ def scale_made_database():
 
 
 def test_fake_initial_then_every_endpoint_reads_json_columns(scale_made_database, start_gunicorn):
-    migrated = manage(scale_made_database, 'migrate', '--fake-initial', '--noinput')
+    migrated = run_django(scale_made_database, 'migrate', '--fake-initial', '--noinput')
     assert 'job.0001_initial... FAKED' in migrated
-    execution_id = manage(scale_made_database, code=(
-        'import django; django.setup()\n'
+    execution_id = run_django(scale_made_database, code=(
         'from job.tests.factories import make_full_execution\n'
         'print(make_full_execution().id)'
     )).strip()
