@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # A key for local use only; production sets SECRET_KEY in its environment.
 LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only}
 
-.PHONY: venv run serve test test-sqlite test-postgres clean
+.PHONY: venv run serve test test-services test-sqlite test-postgres clean
 
 venv: $(VENV)/.installed
 
@@ -25,11 +25,15 @@ serve: venv
 
 test: test-sqlite test-postgres
 
-test-sqlite: venv
+# PostgreSQL and Redis binaries for the replication and shared-cache tests, which start their own servers.
+test-services:
+	scripts/install-test-services
+
+test-sqlite: venv test-services
 	@echo "== Test suite on SQLite"
 	env -u DATABASE_URL $(LOCAL_ENV) $(PYTHON) -m pytest
 
-test-postgres: venv
+test-postgres: venv test-services
 	@echo "== Test suite on PostgreSQL"
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) -m pytest
 

@@ -135,6 +135,23 @@ DATABASE_ROUTERS = ['scale.db.routers.ReplicaRouter'] if len(DATABASES) > 1 else
 # How long a replica that could not be reached is left alone before it is tried again.
 REPLICA_RETRY_INTERVAL = env_float('REPLICA_RETRY_INTERVAL', 10.0)
 
+# Shared by every instance when CACHE_URL names a Redis (redis://host:6379/0), so throttling counts a client's
+# requests across all of them; otherwise each process keeps its own in memory.
+CACHE_URL = os.environ.get('CACHE_URL', '')
+
+
+def cache_settings(url):
+    if not url:
+        return {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}
+    if not url.startswith(('redis://', 'rediss://', 'unix://')):
+        raise ImproperlyConfigured(f'CACHE_URL must be a redis://, rediss:// or unix:// URL, got {url!r}')
+    # A cache that does not answer must cost a second, not a request's whole time.
+    return {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': url,
+            'OPTIONS': {'socket_connect_timeout': 1, 'socket_timeout': 1}}
+
+
+CACHES = {'default': cache_settings(CACHE_URL)}
+
 # Scale's tables use 32-bit serial ids.
 DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
 
