@@ -1,4 +1,5 @@
 """Fixtures shared by every app's tests: an API client, a real stand-in Mesos agent and gunicorn on loopback."""
+import contextlib
 import os
 import signal
 import socket
@@ -104,16 +105,31 @@ def start_gunicorn(tmp_path):
         server = subprocess.Popen(
             [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
             cwd=Path(__file__).parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stopping it ends its workers too
         )
         servers.append(server)
         return _wait_until_up(f'http://127.0.0.1:{port}', server)
 
     start.servers = servers
+    start.stop = stop_gunicorn
     yield start
     for server in servers:
-        if server.poll() is None:
-            server.send_signal(signal.SIGINT)  # quick shutdown: a graceful one waits out keep-alive connections
-            server.wait(timeout=30)
+        stop_gunicorn(server)
+
+
+def stop_gunicorn(server):
+    """Graceful shutdown, as an orchestrator stops it, then end anything of this server's left behind.
+
+    (SIGINT, gunicorn's quick shutdown, now and then leaves the gthread worker running until the graceful
+    timeout: SIGTERM is both what production sees and reliable.)
+    """
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
 
 
 def _wait_until_up(base, server):

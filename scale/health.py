@@ -7,17 +7,17 @@ import logging
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
 from django.http import JsonResponse
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_safe
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def healthz(request):
     return JsonResponse({'status': 'ok'})
 
 
-@require_GET
+@require_safe
 def readyz(request):
     """200 when the primary database answers; a replica that does not is reported, since reads fall back."""
     databases = {alias: database_status(alias) for alias in connections}

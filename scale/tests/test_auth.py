@@ -59,6 +59,8 @@ def test_cors_allows_only_configured_origins(api, settings):
     allowed = api.options('/job-executions/', **preflight)
     assert allowed['Access-Control-Allow-Origin'] == 'https://ui.example.com'
     assert 'authorization' in allowed['Access-Control-Allow-Headers']
-    assert api.get('/job-executions/', HTTP_ORIGIN='https://ui.example.com')['Access-Control-Allow-Origin']
+    simple = api.get('/job-executions/', HTTP_ORIGIN='https://ui.example.com')
+    assert simple['Access-Control-Allow-Origin'] == 'https://ui.example.com'
+    assert simple['Access-Control-Expose-Headers'] == 'X-Request-ID'
     other = api.get('/job-executions/', HTTP_ORIGIN='https://evil.example.com')
     assert 'Access-Control-Allow-Origin' not in other

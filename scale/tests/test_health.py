@@ -20,7 +20,8 @@ def test_readyz_answers_503_when_the_database_is_down(start_gunicorn, closed_por
 
 
 @pytest.mark.django_db
-def test_health_refuses_other_methods(api):
+def test_health_answers_head_for_probes_and_refuses_writes(api):
+    assert api.head('/healthz').status_code == 200
     assert api.post('/healthz').status_code == 405
 
 

@@ -1,7 +1,6 @@
 """One structured line per request with its request id, and agent fetch failures logged with the same id."""
 import json
 import logging
-import signal
 
 import pytest
 import requests
@@ -44,8 +43,8 @@ def test_the_server_writes_json_lines_to_stdout(start_gunicorn):
     base = start_gunicorn()
     requests.get(f'{base}/healthz', headers={'X-Request-ID': 'from-test-1'}, timeout=5)
     server = start_gunicorn.servers[-1]
-    server.send_signal(signal.SIGINT)
-    output = server.communicate(timeout=30)[0].decode().splitlines()
+    start_gunicorn.stop(server)
+    output = server.stdout.read().decode().splitlines()
     [line] = [json.loads(raw) for raw in output if raw.startswith('{') and 'from-test-1' in raw]
     assert (line['event'], line['method'], line['path'], line['status']) == ('request', 'GET', '/healthz', 200)
     assert line['level'] == 'INFO' and line['logger'] == 'scale.requests' and 'time' in line
