@@ -19,7 +19,9 @@ def _repeatable(name, item_type, description, **kwargs):
     )
 
 
-_TIME_FORMATS = 'An ISO-8601 date-time with a zone (2015-01-01T00:00:00Z) or an ISO-8601 duration back from now (PT3H).'
+_TIME_FORMATS = (
+    'An ISO-8601 date-time with a zone (2015-01-01T00:00:00Z) or an ISO-8601 duration back from now (PT3H).'
+)
 
 LIST_PARAMETERS = [
     OpenApiParameter('started', OpenApiTypes.STR, description=f'Start of the time range (last_modified). {_TIME_FORMATS}'),

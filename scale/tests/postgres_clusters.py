@@ -42,7 +42,8 @@ class Cluster:
             raise RuntimeError(f'{tool} failed: {result.stdout}{result.stderr}')
 
     def start(self, *settings):
-        options = f'-p {self.port} -k {self.data_dir.parent} -c listen_addresses=127.0.0.1 -c fsync=off ' + ' '.join(settings)
+        options = ' '.join([f'-p {self.port} -k {self.data_dir.parent}', '-c listen_addresses=127.0.0.1',
+                            '-c fsync=off', *settings])
         self.run('pg_ctl', '-D', self.data_dir, '-l', f'{self.data_dir}.log', '-w', '-t', '60', '-o', options, 'start')
 
     def stop(self):
