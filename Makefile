@@ -1,10 +1,11 @@
-# `make run` serves the demo on http://127.0.0.1:8000; `make test` runs the suite on SQLite and PostgreSQL.
+# `make run` serves the demo on http://127.0.0.1:8000; `make serve` runs the production server (gunicorn);
+# `make test` runs the suite on SQLite and PostgreSQL.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
 # A key for local use only; production sets SECRET_KEY in its environment.
 LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only}
 
-.PHONY: venv run test test-sqlite test-postgres clean
+.PHONY: venv run serve test test-services test-sqlite test-postgres clean
 
 venv: $(VENV)/.installed
 
@@ -20,13 +21,21 @@ run: venv
 	$(LOCAL_ENV) $(PYTHON) manage.py demo_agent & agent=$$!; trap 'kill $$agent 2>/dev/null' EXIT INT TERM; \
 	$(LOCAL_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
 
+# Production server: configure it with the environment variables in docs/operations.md.
+serve: venv
+	$(VENV)/bin/gunicorn -c scale/gunicorn.conf.py scale.wsgi
+
 test: test-sqlite test-postgres
 
-test-sqlite: venv
+# PostgreSQL and Redis binaries for the replication and shared-cache tests, which start their own servers.
+test-services:
+	scripts/install-test-services
+
+test-sqlite: venv test-services
 	@echo "== Test suite on SQLite"
 	env -u DATABASE_URL $(LOCAL_ENV) $(PYTHON) -m pytest
 
-test-postgres: venv
+test-postgres: venv test-services
 	@echo "== Test suite on PostgreSQL"
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) -m pytest
 

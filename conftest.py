@@ -1,8 +1,16 @@
-"""Fixtures shared by every app's tests: an API client and a real stand-in Mesos agent on loopback."""
+"""Fixtures shared by every app's tests: an API client, a real stand-in Mesos agent and gunicorn on loopback."""
+import contextlib
+import os
+import signal
 import socket
+import subprocess
+import sys
 import threading
+import time
+from pathlib import Path
 
 import pytest
+import requests
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
@@ -81,3 +89,65 @@ def empty_cache():
     cache.clear()
     yield
     cache.clear()
+
+
+def free_port():
+    probe = socket.socket()
+    probe.bind(('127.0.0.1', 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return port
+
+
+@pytest.fixture
+def start_gunicorn(tmp_path):
+    """Start the committed gunicorn config on loopback with extra environment; returns its base URL."""
+    servers = []
+
+    def start(**env):
+        port = free_port()
+        env = {
+            **os.environ, 'BIND': f'127.0.0.1:{port}', 'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2',
+            'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
+            'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'), **env,
+        }
+        server = subprocess.Popen(
+            [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
+            cwd=Path(__file__).parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group, so stopping it ends its workers too
+        )
+        servers.append(server)
+        return _wait_until_up(f'http://127.0.0.1:{port}', server)
+
+    start.servers = servers
+    start.stop = stop_gunicorn
+    yield start
+    for server in servers:
+        stop_gunicorn(server)
+
+
+def stop_gunicorn(server):
+    """Graceful shutdown, as an orchestrator stops it, then end anything of this server's left behind.
+
+    (SIGINT, gunicorn's quick shutdown, now and then leaves the gthread worker running until the graceful
+    timeout: SIGTERM is both what production sees and reliable.)
+    """
+    if server.poll() is None:
+        server.send_signal(signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            server.wait(timeout=10)
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(server.pid, signal.SIGKILL)
+    server.wait()
+
+
+def _wait_until_up(base, server):
+    for _ in range(150):
+        if server.poll() is not None:
+            pytest.fail(f'gunicorn exited: {server.stdout.read().decode()}')
+        try:
+            requests.get(f'{base}/healthz', timeout=5)
+            return base
+        except requests.RequestException:
+            time.sleep(0.1)
+    pytest.fail('gunicorn did not start within 15 s')

@@ -13,7 +13,7 @@ from django.db.models.functions import Greatest
 
 from job.models import JobExecution
 from job.utf8 import decode, skip_partial_start
-from node.agent import AgentError, file_size, read_range, read_tails
+from node.agent import AgentError, file_size, log_fetch_failure, read_range, read_tails
 
 logger = logging.getLogger(__name__)
 
@@ -103,7 +103,7 @@ class LogStream:
             return self.stored_size, self._unavailable(error)
 
     def _unavailable(self, error):
-        logger.warning('Live log unavailable: %s', error)
+        log_fetch_failure(self.live_url, str(error))
         return f'live log unavailable: {error}'
 
 

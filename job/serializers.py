@@ -39,7 +39,7 @@ class JobBaseSerializer(ModelSerializer):
     job_type = JobTypeBaseSerializer()
     job_type_rev = IdReferenceField()
     event = IdReferenceField()
-    error = IdReferenceField()
+    error = IdReferenceField(allow_null=True)
 
     class Meta:
         model = Job
@@ -49,7 +49,7 @@ class JobBaseSerializer(ModelSerializer):
 class JobSerializer(JobBaseSerializer):
     job_type_rev = JobTypeRevisionSerializer()
     event = TriggerEventSerializer()
-    error = ErrorBaseSerializer()
+    error = ErrorBaseSerializer(allow_null=True)
 
     class Meta(JobBaseSerializer.Meta):
         fields = JobBaseSerializer.Meta.fields + [
@@ -60,8 +60,8 @@ class JobSerializer(JobBaseSerializer):
 
 class JobExecutionBaseSerializer(ModelSerializer):
     job = JobBaseSerializer()
-    node = NodeBaseSerializer()
-    error = ErrorBaseSerializer()
+    node = NodeBaseSerializer(allow_null=True)
+    error = ErrorBaseSerializer(allow_null=True)
 
     class Meta:
         model = JobExecution
@@ -77,8 +77,8 @@ class JobExecutionBaseSerializer(ModelSerializer):
 
 class JobExecutionSerializer(JobExecutionBaseSerializer):
     job = JobSerializer()
-    node = NodeSerializer()
-    error = ErrorSerializer()
+    node = NodeSerializer(allow_null=True)
+    error = ErrorSerializer(allow_null=True)
 
     class Meta(JobExecutionBaseSerializer.Meta):
         fields = JobExecutionBaseSerializer.Meta.fields + [

@@ -1,6 +1,8 @@
 """The read-only job execution endpoints: list, details, logs as JSON, and each log stream as plain text."""
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
@@ -10,11 +12,15 @@ from job.filtersets import JobExecutionFilterSet
 from job.log_text import follow, read_range, read_tail
 from job.logs import LogStream, capped_log_annotations, with_capped_logs
 from job.models import JobExecution
+from job.openapi import LIST_PARAMETERS
 from job.serializers import (
     JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer, LogTextParamsSerializer,
 )
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
+from scale.openapi import BAD_PARAMETERS, NOT_FOUND, THROTTLED, UNAUTHORIZED
+
+_TEXT = 'text/plain; charset=utf-8'
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -26,6 +32,10 @@ _UNSHOWN_DOCUMENTS = (
 _DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
 
 
+@extend_schema(
+    parameters=LIST_PARAMETERS,
+    responses={200: JobExecutionBaseSerializer(many=True), 400: BAD_PARAMETERS, 401: UNAUTHORIZED},
+)
 class JobExecutionListView(generics.ListAPIView):
     queryset = (
         JobExecution.objects
@@ -37,6 +47,7 @@ class JobExecutionListView(generics.ListAPIView):
     filterset_class = JobExecutionFilterSet
 
 
+@extend_schema(responses={200: JobExecutionSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND})
 class JobExecutionDetailsView(generics.RetrieveAPIView):
     queryset = (
         JobExecution.objects
@@ -61,6 +72,7 @@ class ReleasesResponseMixin:
         return response
 
 
+@extend_schema(responses={200: JobExecutionLogSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED})
 class JobExecutionLogsView(ReleasesResponseMixin, generics.RetrieveAPIView):
     serializer_class = JobExecutionLogSerializer
     filter_backends = ()
@@ -92,6 +104,14 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
         return None
 
 
+@extend_schema(
+    parameters=[LogTextParamsSerializer],
+    responses={
+        (200, _TEXT): OpenApiResponse(OpenApiTypes.STR, description='The bytes from the offset; X-Log-Offset is next.'),
+        204: OpenApiResponse(description='Nothing at this offset, and the execution is finished.'),
+        400: BAD_PARAMETERS, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED,
+    },
+)
 class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
     """One log stream (`stream` = stdout or stderr) as plain text, by byte offset, tail or follow."""
     stream = None
@@ -130,9 +150,6 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
         response['X-Accel-Buffering'] = 'no'
         response['X-Log-Offset'] = str(offset)
         return _no_cache(response)
-
-
-_TEXT = 'text/plain; charset=utf-8'
 
 
 def _text_response(read):

@@ -3,6 +3,7 @@
 A stored sandbox URL is data, not a licence to fetch anything: only http(s) URLs that point at the
 execution's own node (host and agent port) are fetched, and every fetch is bounded in time.
 """
+import functools
 import json
 import logging
 import time
@@ -12,6 +13,7 @@ from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
 from django.conf import settings
+from prometheus_client import Counter, Histogram
 
 logger = logging.getLogger(__name__)
 
@@ -21,6 +23,13 @@ _session = requests.Session()
 _session.headers['User-Agent'] = USER_AGENT
 # Fetches run here so a request can wait for all of them at once and give up at a deadline.
 _fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix='agent-fetch')
+
+
+AGENT_FETCHES = Counter('scale_agent_fetches_total', 'Read calls to Mesos agents, by outcome.', ['outcome'])
+AGENT_FETCH_SECONDS = Histogram(
+    'scale_agent_fetch_duration_seconds', 'Time of one read call to an agent, failures included.',
+    buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
+)
 
 
 class AgentError(Exception):
@@ -85,6 +94,22 @@ def read_tails(node, urls, max_bytes, timeout=None):
     return [future and _result_or_none(future, url, deadline) for future, url in zip(futures, urls)]
 
 
+def _measured(call):
+    """Count and time each call to an agent in the thread making it, so a call that outlives its caller counts."""
+    @functools.wraps(call)
+    def measured(*args, **kwargs):
+        started, outcome = time.monotonic(), 'failed'
+        try:
+            result = call(*args, **kwargs)
+            outcome = 'ok'
+            return result
+        finally:
+            AGENT_FETCHES.labels(outcome).inc()
+            AGENT_FETCH_SECONDS.observe(time.monotonic() - started)
+    return measured
+
+
+@_measured
 def _read_call(node, url, offset, length, deadline):
     check_agent_url(url, node)
     remaining = deadline - time.monotonic()
@@ -115,9 +140,14 @@ def _result_or_none(future, url, deadline):
     try:
         return future.result(timeout=max(0.0, deadline - time.monotonic()) + 0.1)
     except AgentError as error:
-        logger.warning('Live log unavailable: %s', error)
+        log_fetch_failure(url, str(error))
     except FutureTimeout:
-        logger.warning('Live log unavailable: %s was not read within the time limit', url)
-    except Exception:  # an agent must never turn a logs request into a 500
-        logger.exception('Live log unavailable: unexpected failure reading %s', url)
+        log_fetch_failure(url, f'{url} was not read within the time limit')
+    except Exception as error:  # an agent must never turn a logs request into a 500
+        log_fetch_failure(url, f'unexpected failure reading {url}: {error!r}', exc_info=True)
     return None
+
+
+def log_fetch_failure(url, reason, exc_info=False):
+    logger.warning('Live log unavailable: %s', reason, exc_info=exc_info,
+                   extra={'event': 'agent_fetch_failed', 'url': url, 'reason': reason})

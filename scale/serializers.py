@@ -2,6 +2,7 @@
 import datetime
 
 from django.db import models
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
@@ -22,6 +23,7 @@ class ModelSerializer(serializers.ModelSerializer):
     }
 
 
+@extend_schema_field({'type': 'object', 'properties': {'id': {'type': 'integer'}}, 'required': ['id']})
 class IdReferenceField(serializers.PrimaryKeyRelatedField):
     """A related row shown as `{"id": n}`, read from the foreign-key column without loading the row."""
 

@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 import dj_database_url
+from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -61,21 +62,39 @@ if not SECRET_KEY:
 
 ALLOWED_HOSTS = env_list('ALLOWED_HOSTS', ['localhost', '127.0.0.1', '[::1]'])
 
+# When set, every endpoint but the health checks, the schema and its docs page needs one of these tokens.
+API_TOKENS = env_list('API_TOKENS', [])
+if any(len(token) < 16 for token in API_TOKENS):
+    raise ImproperlyConfigured('API_TOKENS must be comma-separated tokens of at least 16 characters each.')
+
+# Web UIs on these origins (scheme://host[:port]) may call the API from the browser.
+CORS_ALLOWED_ORIGINS = env_list('CORS_ALLOWED_ORIGINS', [])
+
 INSTALLED_APPS = [
     'django.contrib.contenttypes',
     'django.contrib.staticfiles',
+    'corsheaders',
     'rest_framework',
     'django_filters',
+    'drf_spectacular',
+    'drf_spectacular_sidecar',
+    'django_prometheus',
     'error',
     'node',
     'job',
 ]
 
 MIDDLEWARE = [
+    # First and last, so the request metrics time everything in between.
+    'django_prometheus.middleware.PrometheusBeforeMiddleware',
+    'scale.request_log.RequestLogMiddleware',
     'django.middleware.security.SecurityMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
+    # Before CommonMiddleware, so preflight requests and redirects carry the CORS headers.
+    'corsheaders.middleware.CorsMiddleware',
     'django.middleware.common.CommonMiddleware',
     'django.middleware.clickjacking.XFrameOptionsMiddleware',
+    'django_prometheus.middleware.PrometheusAfterMiddleware',
 ]
 
 ROOT_URLCONF = 'scale.urls'
@@ -95,14 +114,57 @@ TEMPLATES = [
 
 WSGI_APPLICATION = 'scale.wsgi.application'
 
+# A database that does not answer within these limits makes /readyz answer 503 instead of hanging.
+DATABASE_CONNECT_TIMEOUT = env_float('DATABASE_CONNECT_TIMEOUT', 3.0)
+READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
+
+
+# The same backends, wrapped to count queries and time them for /metrics (PostgreSQL's also reads Scale's
+# `json` columns, see scale/db/postgresql/base.py).
+_INSTRUMENTED_ENGINES = {
+    'django.db.backends.postgresql': 'scale.db.postgresql',
+    'django.db.backends.sqlite3': 'django_prometheus.db.backends.sqlite3',
+}
+
+
+def database_settings(url):
+    database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+    if database['ENGINE'] == 'django.db.backends.postgresql':
+        database.setdefault('OPTIONS', {})['connect_timeout'] = max(1, round(DATABASE_CONNECT_TIMEOUT))
+    database['ENGINE'] = _INSTRUMENTED_ENGINES.get(database['ENGINE'], database['ENGINE'])
+    return database
+
+
 # The embedded default is an SQLite file in the project; production points DATABASE_URL at PostgreSQL.
 DATABASES = {
-    'default': dj_database_url.parse(
-        os.environ.get('DATABASE_URL') or f'sqlite:///{BASE_DIR / "db.sqlite3"}',
-        conn_max_age=60,
-        conn_health_checks=True,
-    ),
+    'default': database_settings(os.environ.get('DATABASE_URL') or f'sqlite:///{BASE_DIR / "db.sqlite3"}'),
 }
+
+# Streaming replicas of the primary, for reads (scale/db/routers.py). In tests they mirror the primary.
+for _number, _url in enumerate(env_list('DATABASE_REPLICA_URLS', []), start=1):
+    if not _url.startswith(('postgres://', 'postgresql://')):
+        raise ImproperlyConfigured('DATABASE_REPLICA_URLS must be comma-separated postgres:// URLs.')
+    DATABASES[f'replica_{_number}'] = {**database_settings(_url), 'TEST': {'MIRROR': 'default'}}
+DATABASE_ROUTERS = ['scale.db.routers.ReplicaRouter'] if len(DATABASES) > 1 else []
+# How long a replica that could not be reached is left alone before it is tried again.
+REPLICA_RETRY_INTERVAL = env_float('REPLICA_RETRY_INTERVAL', 10.0)
+
+# Shared by every instance when CACHE_URL names a Redis (redis://host:6379/0), so throttling counts a client's
+# requests across all of them; otherwise each process keeps its own in memory.
+CACHE_URL = os.environ.get('CACHE_URL', '')
+
+
+def cache_settings(url):
+    if not url:
+        return {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache'}
+    if not url.startswith(('redis://', 'rediss://', 'unix://')):
+        raise ImproperlyConfigured(f'CACHE_URL must be a redis://, rediss:// or unix:// URL, got {url!r}')
+    # A cache that does not answer must cost a second, not a request's whole time.
+    return {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': url,
+            'OPTIONS': {'socket_connect_timeout': 1, 'socket_timeout': 1}}
+
+
+CACHES = {'default': cache_settings(CACHE_URL)}
 
 # Scale's tables use 32-bit serial ids.
 DEFAULT_AUTO_FIELD = 'django.db.models.AutoField'
@@ -122,12 +184,46 @@ REST_FRAMEWORK = {
         'rest_framework.renderers.BrowsableAPIRenderer',
     ],
     'DEFAULT_PARSER_CLASSES': [],
-    'DEFAULT_AUTHENTICATION_CLASSES': [],
-    'DEFAULT_PERMISSION_CLASSES': [],
+    'DEFAULT_AUTHENTICATION_CLASSES': ['scale.auth.APITokenAuthentication'],
+    'DEFAULT_PERMISSION_CLASSES': ['scale.auth.HasAPITokenIfConfigured'],
     'UNAUTHENTICATED_USER': None,
     'DEFAULT_FILTER_BACKENDS': ['django_filters.rest_framework.DjangoFilterBackend'],
     'DEFAULT_PAGINATION_CLASS': 'scale.pagination.StandardPagination',
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
+    'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
+}
+
+# Secure headers on every answer, the API's, the docs page's and the static assets'.
+SECURE_CONTENT_TYPE_NOSNIFF = True
+X_FRAME_OPTIONS = 'DENY'
+SECURE_REFERRER_POLICY = 'same-origin'
+# Browsers may send and read the request id across origins, so a UI can quote it in a bug report.
+CORS_ALLOW_HEADERS = (*default_cors_headers, 'x-request-id')
+CORS_EXPOSE_HEADERS = ['X-Request-ID']
+
+# OpenAPI 3.1, whose schemas are plain JSON Schema: a client (or our test) validates responses with any validator.
+SPECTACULAR_SETTINGS = {
+    'TITLE': 'Scale job execution service',
+    'DESCRIPTION': (
+        'Read-only access to Scale job executions: list, details and logs. '
+        'Every path is also served under /v3/, as Scale served it.'
+    ),
+    'VERSION': '3',
+    'OAS_VERSION': '3.1.0',
+    'SERVE_INCLUDE_SCHEMA': False,
+    'PREPROCESSING_HOOKS': ['scale.openapi.exclude_v3_aliases'],
+    # Swagger UI's assets come from the installed sidecar package, so the docs page needs no internet access.
+    'SWAGGER_UI_DIST': 'SIDECAR',
+    'SWAGGER_UI_FAVICON_HREF': 'SIDECAR',
+    'REDOC_DIST': 'SIDECAR',
+    # The schema and its docs page describe the API and hold no data: they stay open, so Swagger UI can load
+    # the schema before the user enters a token with its Authorize button.
+    'SERVE_AUTHENTICATION': [],
+    'SERVE_PERMISSIONS': ['rest_framework.permissions.AllowAny'],
+    'ENUM_NAME_OVERRIDES': {
+        'JobStatusEnum': 'job.models.Job.Status',
+        'JobExecutionStatusEnum': 'job.models.JobExecution.Status',
+    },
 }
 
 # Live logs are read from the Mesos agents with these limits, so a dead or slow agent never stalls a request.
@@ -146,19 +242,29 @@ LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')
 if not re.fullmatch(r'[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)', LOGS_THROTTLE_RATE):
     raise ImproperlyConfigured(f'LOGS_THROTTLE_RATE must look like "120/min", got {LOGS_THROTTLE_RATE!r}')
 
-# Throttling counts calls in this cache: per process by default; point several workers at a shared one.
-CACHES = {
-    'default': {'BACKEND': 'django.core.cache.backends.locmem.LocMemCache', 'LOCATION': 'scale'},
-}
-
+# One JSON object per line on stdout, each stamped with the request id: ready for any log collector.
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
+    'filters': {
+        'request_id': {'()': 'scale.request_log.RequestIdFilter'},
+    },
     'formatters': {
-        'plain': {'format': '%(asctime)s %(levelname)s %(name)s %(message)s'},
+        'json': {
+            '()': 'pythonjsonlogger.json.JsonFormatter',
+            'fmt': '%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s',
+            'rename_fields': {'asctime': 'time', 'levelname': 'level', 'name': 'logger'},
+        },
     },
     'handlers': {
-        'console': {'class': 'logging.StreamHandler', 'formatter': 'plain'},
+        'stdout': {
+            'class': 'logging.StreamHandler', 'stream': 'ext://sys.stdout',
+            'formatter': 'json', 'filters': ['request_id'],
+        },
     },
-    'root': {'handlers': ['console'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
+    'root': {'handlers': ['stdout'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
+    'loggers': {
+        # Django's own per-request warnings (404s, 400s) would repeat what the request line says.
+        'django.request': {'level': 'ERROR'},
+    },
 }

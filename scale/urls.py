@@ -1,5 +1,10 @@
-"""Root URLs: every endpoint is served at the root and, as Scale served it, under /v3/."""
+"""Root URLs: every endpoint is served at the root and, as Scale served it, under /v3/; the API docs beside them."""
 from django.urls import include, path
+from django_prometheus.exports import ExportToDjangoView
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from scale import health
+from scale.auth import token_required
 
 api = [
     path('', include('job.urls')),
@@ -8,6 +13,11 @@ api = [
 urlpatterns = [
     path('', include(api)),
     path('v3/', include(api)),
+    path('healthz', health.healthz, name='healthz'),
+    path('readyz', health.readyz, name='readyz'),
+    path('metrics', token_required(ExportToDjangoView), name='metrics'),
+    path('api/schema/', SpectacularAPIView.as_view(), name='schema'),
+    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema'), name='swagger-ui'),
 ]
 
 handler400 = 'scale.exceptions.bad_request'

@@ -1,0 +1,56 @@
+"""A database whose tables Scale's own migrations made (JSON columns of type `json`) is served after
+`migrate --fake-initial`, and reads through the API the same as on `jsonb`."""
+import contextlib
+import os
+import uuid
+
+import psycopg2
+import pytest
+import requests
+from django.db import connection
+
+from scale.tests.processes import run_django
+
+pytestmark = pytest.mark.skipif(connection.vendor != 'postgresql', reason='Scale databases are PostgreSQL')
+
+
+def run_sql(database_url, *statements):
+    """Run each statement outside a transaction (CREATE/DROP DATABASE need that); the last one's first row."""
+    with contextlib.closing(psycopg2.connect(database_url)) as database:
+        database.autocommit = True
+        with database.cursor() as cursor:
+            for statement in statements:
+                cursor.execute(statement)
+            return cursor.fetchone() if cursor.description else None
+
+
+@pytest.fixture
+def scale_made_database():
+    """A fresh database with our tables laid out as Scale made them: every JSON column of type `json`."""
+    name = f'scale_{uuid.uuid4().hex[:8]}'
+    run_sql(os.environ['DATABASE_URL'], f'CREATE DATABASE {name}')
+    url = os.environ['DATABASE_URL'].rsplit('/', 1)[0] + f'/{name}'
+    ddl = ''.join(run_django(url, 'sqlmigrate', app, '0001') for app in ('error', 'node', 'job'))
+    [json_columns] = run_sql(url, ddl.replace(' jsonb', ' json'),
+                             "SELECT count(*) FROM information_schema.columns WHERE data_type = 'json'")
+    assert json_columns > 10
+    yield url
+    run_sql(os.environ['DATABASE_URL'], f'DROP DATABASE {name} WITH (FORCE)')
+
+
+def test_fake_initial_then_every_endpoint_reads_json_columns(scale_made_database, start_gunicorn):
+    migrated = run_django(scale_made_database, 'migrate', '--fake-initial', '--noinput')
+    assert 'job.0001_initial... FAKED' in migrated
+    execution_id = run_django(scale_made_database, code=(
+        'from job.tests.factories import make_full_execution\n'
+        'print(make_full_execution().id)'
+    )).strip()
+    base = start_gunicorn(DATABASE_URL=scale_made_database)
+
+    details = requests.get(f'{base}/job-executions/{execution_id}/', timeout=10)
+    assert details.status_code == 200, details.text
+    assert details.json()['results'] == {'version': '1.0', 'output_data': [{'name': 'output_file', 'file_id': 3}]}
+    assert details.json()['environment'] == {'version': '1.0'}
+    listed = requests.get(f'{base}/job-executions/', timeout=10).json()
+    assert [row['id'] for row in listed['results']] == [int(execution_id)]
+    assert requests.get(f'{base}/job-executions/{execution_id}/logs/', timeout=10).status_code == 200

@@ -1,0 +1,44 @@
+"""Gunicorn settings for production: `gunicorn -c scale/gunicorn.conf.py scale.wsgi` (or `make serve`).
+
+The worker class is gthread: each worker process serves THREADS requests at once, so a slow agent read or a
+long streamed log occupies one thread, not a whole process, and the worker's heartbeat (sent by its main
+thread, not by the request threads) keeps the arbiter from killing a worker that is busy streaming.
+"""
+import os
+import shutil
+import tempfile
+
+from prometheus_client import multiprocess
+
+bind = os.environ.get('BIND', '0.0.0.0:8000')
+worker_class = 'gthread'
+workers = int(os.environ.get('WEB_CONCURRENCY', os.cpu_count() or 1))
+threads = int(os.environ.get('GUNICORN_THREADS', '8'))
+# Only a worker whose main thread stops answering is restarted; request threads may run longer.
+timeout = 30
+graceful_timeout = 30
+# Behind a load balancer idle keep-alive connections are reused; keep them a little longer than its probes.
+keepalive = 5
+# Recycle workers now and then so a slow leak in a library cannot grow without bound.
+max_requests = 10000
+max_requests_jitter = 1000
+# One control socket per user home would be shared by every instance on a host; nothing here uses it.
+control_socket_disable = True
+# Access lines come from the app's own request log (one structured line with the request id).
+accesslog = None
+errorlog = '-'
+# The load balancer is trusted to report the client's scheme (X-Forwarded-Proto).
+forwarded_allow_ips = os.environ.get('FORWARDED_ALLOW_IPS', '127.0.0.1')
+
+# Every worker writes its metrics to files here; /metrics adds them up, whichever worker answers the scrape.
+_metrics_dir = os.environ.setdefault('PROMETHEUS_MULTIPROC_DIR', tempfile.mkdtemp(prefix='scale-metrics-'))
+
+
+def on_starting(server):
+    """Metrics files of a previous run would be counted again: start from an empty directory."""
+    shutil.rmtree(_metrics_dir, ignore_errors=True)
+    os.makedirs(_metrics_dir, exist_ok=True)
+
+
+def child_exit(server, worker):
+    multiprocess.mark_process_dead(worker.pid)

@@ -1,0 +1,43 @@
+"""Liveness and readiness for load balancers and orchestrators: no authentication, no agent calls.
+
+/healthz says the process answers; /readyz says the database answers within a short time limit.
+"""
+import logging
+
+from django.conf import settings
+from django.db import DatabaseError, connections, transaction
+from django.http import JsonResponse
+from django.views.decorators.http import require_safe
+
+logger = logging.getLogger(__name__)
+
+
+@require_safe
+def healthz(request):
+    return JsonResponse({'status': 'ok'})
+
+
+@require_safe
+def readyz(request):
+    """200 when the primary database answers; a replica that does not is reported, since reads fall back."""
+    databases = {alias: database_status(alias) for alias in connections}
+    ready = databases['default'] == 'ok'
+    return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases},
+                        status=200 if ready else 503)
+
+
+def database_status(alias):
+    """'ok' if `alias` runs a trivial query within READINESS_TIMEOUT, else 'unavailable' (logged)."""
+    connection = connections[alias]
+    try:
+        with transaction.atomic(using=alias), connection.cursor() as cursor:
+            if connection.vendor == 'postgresql':
+                # SET LOCAL ends with the transaction, so the pooled connection keeps its own timeout.
+                cursor.execute('SET LOCAL statement_timeout = %s', [int(settings.READINESS_TIMEOUT * 1000)])
+            cursor.execute('SELECT 1')
+        return 'ok'
+    except DatabaseError as error:
+        logger.warning('Database %s is not ready: %s', alias, str(error).strip())
+        # A broken connection must not be reused by the next request in this thread.
+        connection.close_if_unusable_or_obsolete()
+        return 'unavailable'

@@ -1,0 +1,23 @@
+"""OpenAPI pieces shared by every app: the error bodies, and the hook that documents each path once."""
+from drf_spectacular.utils import OpenApiResponse
+
+_DETAIL = {
+    'type': 'object',
+    'properties': {'detail': {'type': 'string'}},
+    'required': ['detail'],
+}
+# A rejected query names each bad parameter with its messages: {"started": ["..."]}.
+_INVALID_PARAMETERS = {
+    'type': 'object',
+    'additionalProperties': {'type': 'array', 'items': {'type': 'string'}},
+}
+
+NOT_FOUND = OpenApiResponse(_DETAIL, description='No job execution has this id.')
+BAD_PARAMETERS = OpenApiResponse(_INVALID_PARAMETERS, description='A query parameter is invalid; each is named.')
+UNAUTHORIZED = OpenApiResponse(_DETAIL, description='API tokens are configured and none valid was sent.')
+THROTTLED = OpenApiResponse(_DETAIL, description='Too many calls from this client; Retry-After says when to come back.')
+
+
+def exclude_v3_aliases(endpoints):
+    """/v3/... serves the same views as /...: describe each once, at the root."""
+    return [endpoint for endpoint in endpoints if not endpoint[0].startswith('/v3/')]

@@ -1,0 +1,33 @@
+"""/healthz and /readyz: answered without authentication or agents; 503 JSON when the database is down."""
+import pytest
+import requests
+
+
+@pytest.mark.django_db
+def test_healthz_and_readyz_answer_ok_with_the_database_up(api):
+    assert api.get('/healthz').json() == {'status': 'ok'}
+    ready = api.get('/readyz')
+    assert ready.status_code == 200
+    assert ready.json() == {'status': 'ok', 'databases': {'default': 'ok'}}
+
+
+def test_readyz_answers_503_when_the_database_is_down(start_gunicorn, closed_port):
+    base = start_gunicorn(DATABASE_URL=f'postgres://nobody@127.0.0.1:{closed_port}/scale')
+    assert requests.get(f'{base}/healthz', timeout=5).json() == {'status': 'ok'}
+    ready = requests.get(f'{base}/readyz', timeout=10)
+    assert ready.status_code == 503
+    assert ready.json() == {'status': 'unavailable', 'databases': {'default': 'unavailable'}}
+
+
+@pytest.mark.django_db
+def test_health_answers_head_for_probes_and_refuses_writes(api):
+    assert api.head('/healthz').status_code == 200
+    assert api.post('/healthz').status_code == 405
+
+
+def test_readyz_gives_up_on_a_database_that_hangs_within_the_connect_timeout(start_gunicorn, hanging_agent):
+    base = start_gunicorn(DATABASE_URL=f'postgres://nobody@127.0.0.1:{hanging_agent}/scale',
+                          DATABASE_CONNECT_TIMEOUT='1')
+    ready = requests.get(f'{base}/readyz', timeout=10)
+    assert ready.status_code == 503
+    assert ready.elapsed.total_seconds() < 5

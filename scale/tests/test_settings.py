@@ -1,0 +1,56 @@
+"""Start-up refuses a configuration that is unsafe or malformed, naming the environment variable to fix."""
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def start_up(**env):
+    environment = {key: value for key, value in os.environ.items() if key not in ('SECRET_KEY', 'DEBUG')}
+    environment.update(env)
+    return subprocess.run(
+        [sys.executable, '-c', 'import django; django.setup()'],
+        cwd=ROOT, env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings'}, capture_output=True, text=True,
+    )
+
+
+@pytest.mark.parametrize('env, variable', [
+    ({}, 'SECRET_KEY'),
+    ({'SECRET_KEY': 'k', 'API_TOKENS': 'short'}, 'API_TOKENS'),
+    ({'SECRET_KEY': 'k', 'READINESS_TIMEOUT': 'soon'}, 'READINESS_TIMEOUT'),
+    ({'SECRET_KEY': 'k', 'CACHE_URL': 'memcached://cache:11211'}, 'CACHE_URL'),
+    ({'SECRET_KEY': 'k', 'DATABASE_REPLICA_URLS': 'sqlite:///replica.db'}, 'DATABASE_REPLICA_URLS'),
+])
+def test_bad_configuration_stops_start_up_naming_the_variable(env, variable):
+    result = start_up(**env)
+    assert result.returncode != 0
+    assert 'ImproperlyConfigured' in result.stderr and variable in result.stderr
+
+
+def test_a_complete_configuration_starts():
+    result = start_up(SECRET_KEY='k', API_TOKENS='a-token-of-sixteen-chars,another-long-token-1')
+    assert result.returncode == 0, result.stderr
+
+
+def variables_read_by(path):
+    return set(re.findall(r"""(?:os\.environ\.get|env_\w+|environ\.setdefault)\(\s*'([A-Z_]+)'""", path.read_text()))
+
+
+def test_every_variable_read_is_in_the_example_and_the_operations_docs():
+    read = variables_read_by(ROOT / 'scale/settings.py') | variables_read_by(ROOT / 'scale/gunicorn.conf.py')
+    example = set(re.findall(r'^([A-Z_]+)=', (ROOT / '.env.example').read_text(), re.MULTILINE))
+    documented = set(re.findall(r'^\| `([A-Z_]+)` \|', (ROOT / 'docs/operations.md').read_text(), re.MULTILINE))
+    assert read - {'PROMETHEUS_MULTIPROC_DIR'} <= example
+    assert read <= documented
+
+
+def test_the_example_environment_starts():
+    lines = (ROOT / '.env.example').read_text().splitlines()
+    example = dict(line.split('=', 1) for line in lines if line and not line.startswith('#'))
+    result = start_up(**{**example, 'DATABASE_URL': 'sqlite:///example.sqlite3'})
+    assert result.returncode == 0, result.stderr
