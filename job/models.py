@@ -178,6 +178,12 @@ class JobExecution(models.Model):
 
     class Meta:
         db_table = 'job_exe'
+        # The list's default order, its keyset pages, and its status and node filters in that order (id breaks ties).
+        indexes = [
+            models.Index(fields=['last_modified', 'id'], name='job_exe_last_modified_id'),
+            models.Index(fields=['status', 'last_modified', 'id'], name='job_exe_status_modified_id'),
+            models.Index(fields=['node', 'last_modified', 'id'], name='job_exe_node_modified_id'),
+        ]
 
     @property
     def is_finished(self):
