@@ -6,6 +6,12 @@ from job.filtersets import JobExecutionFilterSet
 from job.logs import with_live_logs
 from job.models import JobExecution
 from job.serializers import JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer
+from job.versions import detail_version, detail_version_of, list_version
+from scale.conditional import matches, not_modified, strong_etag, with_validators
+from scale.rows import RowSerializer, SerializedRows
+
+# List pages are read as rows and turned into the list shape without building models or DRF fields per row.
+LIST_ROWS = RowSerializer(JobExecutionBaseSerializer)
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -18,14 +24,21 @@ _DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
 
 
 class JobExecutionListView(generics.ListAPIView):
-    queryset = (
-        JobExecution.objects
-        # job, its job_type, node and error are nested in every result
-        .select_related('job__job_type', 'node', 'error')
-        .defer(*_LOGS, *_UNSHOWN_DOCUMENTS, *_DETAIL_DOCUMENTS)
-    )
+    # The page selects only LIST_ROWS.paths (the serializer's columns); the count joins only what filters need.
+    queryset = JobExecution.objects.all()
     serializer_class = JobExecutionBaseSerializer
     filterset_class = JobExecutionFilterSet
+
+    def list(self, request, *args, **kwargs):
+        """Answer 304 from one aggregate query when the client's tag is current; otherwise that aggregate's
+        count and one page query."""
+        queryset = self.filter_queryset(self.get_queryset())
+        count, version = list_version(queryset)
+        etag = strong_etag(request, LIST_ROWS.paths, version)
+        if matches(request, etag):
+            return not_modified(etag)
+        page = self.paginate_queryset(SerializedRows(queryset, LIST_ROWS, count))
+        return with_validators(self.get_paginated_response(page), etag)
 
 
 class JobExecutionDetailsView(generics.RetrieveAPIView):
@@ -37,6 +50,18 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
     )
     serializer_class = JobExecutionSerializer
     filter_backends = ()
+
+    def retrieve(self, request, *args, **kwargs):
+        """A client holding a tag is answered from a version query first: 304 without loading the row."""
+        if request.headers.get('If-None-Match'):
+            version = detail_version(self.get_queryset(), self.kwargs['pk'])
+            etag = strong_etag(request, version)
+            if version is not None and matches(request, etag):
+                return not_modified(etag, last_modified=max(filter(None, version)))
+        execution = self.get_object()
+        version = detail_version_of(execution)
+        response = Response(self.get_serializer(execution).data)
+        return with_validators(response, strong_etag(request, version), last_modified=max(filter(None, version)))
 
 
 class JobExecutionLogsView(generics.RetrieveAPIView):

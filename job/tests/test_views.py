@@ -251,3 +251,93 @@ class TestErrorsAreJson:
     def test_unknown_host_is_a_json_400(self, client):
         response = client.get('/job-executions/', HTTP_HOST='evil.example.com')
         assert response.status_code == 400 and 'evil.example.com' in response.json()['detail']
+
+
+def revalidate(api, url, etag, **headers):
+    return api.get(url, HTTP_IF_NONE_MATCH=etag, **headers)
+
+
+class TestListRevalidation:
+    @pytest.fixture
+    def page(self, api):
+        executions = [make_full_execution(last_modified=at(n)) for n in range(3)]
+        response = api.get('/job-executions/?page_size=2')
+        return executions, response['ETag']
+
+    def test_list_sends_a_strong_etag_and_a_current_one_gets_an_empty_304_from_one_query(
+            self, api, page, django_assert_num_queries):
+        _, etag = page
+        assert etag.startswith('"') and not etag.startswith('W/')
+        with django_assert_num_queries(1):
+            response = revalidate(api, '/job-executions/?page_size=2', etag)
+        assert response.status_code == 304 and response.content == b'' and response['ETag'] == etag
+        assert revalidate(api, '/job-executions/?page_size=2', f'"other", W/{etag}').status_code == 304
+
+    def test_a_stale_tag_gets_the_full_answer_in_two_queries(self, api, page, django_assert_num_queries):
+        with django_assert_num_queries(2):
+            response = revalidate(api, '/job-executions/?page_size=2', '"stale"')
+        assert response.status_code == 200 and len(response.json()['results']) == 2
+
+    def test_a_saved_execution_on_the_page_renews_the_tag(self, api, page):
+        executions, etag = page
+        executions[0].save()
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
+    def test_a_deleted_execution_renews_the_tag(self, api, page):
+        executions, etag = page
+        JobExecution.objects.filter(pk=executions[2].pk).delete()
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
+    @pytest.mark.parametrize('joined', ['job', 'node', 'error', 'job_type'])
+    def test_a_joined_row_saved_without_touching_the_execution_renews_the_tag(self, api, page, joined):
+        executions, etag = page
+        row = executions[0].job.job_type if joined == 'job_type' else getattr(executions[0], joined)
+        row.save()
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
+    def test_another_page_filter_host_or_format_has_another_tag(self, api, page, client):
+        _, etag = page
+        for url in ('/job-executions/?page_size=2&page=2', '/job-executions/?page_size=2&status=FAILED',
+                    '/v3/job-executions/?page_size=2'):
+            assert revalidate(api, url, etag).status_code == 200, url
+        browser = client.get('/job-executions/?page_size=2', HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT='text/html')
+        assert browser.status_code == 200
+
+
+class TestDetailsRevalidation:
+    def test_details_send_etag_and_last_modified_and_revalidate_in_one_query(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        response = api.get(f'/job-executions/{execution.id}/')
+        assert response['ETag'].startswith('"') and response['Last-Modified']
+        with django_assert_num_queries(1):
+            again = revalidate(api, f'/job-executions/{execution.id}/', response['ETag'])
+        assert again.status_code == 304 and again.content == b'' and again['ETag'] == response['ETag']
+
+    def test_a_stale_tag_gets_the_details_in_two_queries(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        with django_assert_num_queries(2):
+            response = revalidate(api, f'/job-executions/{execution.id}/', '"stale"')
+        assert response.status_code == 200 and response.json()['id'] == execution.id
+
+    @pytest.mark.parametrize('changed', ['execution', 'job', 'job_type', 'node', 'error', 'job_error'])
+    def test_any_shown_row_saved_renews_the_tag(self, api, changed):
+        execution = make_full_execution()
+        etag = api.get(f'/job-executions/{execution.id}/')['ETag']
+        row = {'execution': execution, 'job': execution.job, 'job_type': execution.job.job_type,
+               'node': execution.node, 'error': execution.error, 'job_error': execution.job.error}[changed]
+        row.save()
+        assert revalidate(api, f'/job-executions/{execution.id}/', etag).status_code == 200
+
+    def test_unknown_id_with_a_tag_is_still_a_404(self, api):
+        assert revalidate(api, '/job-executions/424242/', '*').status_code == 404
+
+
+class TestBigPageQueryCounts:
+    def test_page_size_1000_takes_two_queries(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        fields = {f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields
+                  if f.attname != 'id'}
+        JobExecution.objects.bulk_create([JobExecution(**fields) for _ in range(1000)])
+        with django_assert_num_queries(2):
+            body = api.get('/job-executions/?page_size=1000&job_type_name=' + execution.job.job_type.name).json()
+        assert len(body['results']) == 1000 and body['results'][0]['node']['hostname'] == execution.node.hostname

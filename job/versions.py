@@ -1,0 +1,54 @@
+"""What the ETags of the job execution answers cover: cheap queries that change whenever a shown row changes.
+
+Every row Scale writes gets `last_modified` stamped with the current time, so the newest `last_modified` of a set,
+with its size and highest id, changes on every insert, update or delete in it. Rows joined into an answer (job,
+job type, node, error) can change without touching the execution, so their tables' newest changes are covered
+too: conservative (any job changing renews every list tag) but never stale. Revisions and trigger events are
+never updated by Scale once written, so they are not covered.
+"""
+from django.db.models import Count, Max, Subquery
+
+from error.models import Error
+from job.models import Job, JobType
+from node.models import Node
+
+_JOINED_MODELS = (Job, JobType, Node, Error)
+
+# The rows shown in details that have a last_modified, as paths from the execution.
+DETAIL_VERSION_PATHS = (
+    'last_modified', 'job__last_modified', 'job__job_type__last_modified',
+    'node__last_modified', 'error__last_modified', 'job__error__last_modified',
+)
+
+
+def _newest_change(model):
+    return Max(Subquery(model.objects.order_by('-last_modified').values('last_modified')[:1]))
+
+
+def list_version(queryset):
+    """One aggregate over the filtered executions: their count (the page's `count`) and what dates them.
+
+    The count joins only the tables the filters need: ordering and the nested rows add no join here.
+    """
+    joined = {f'newest_{model._meta.db_table}': _newest_change(model) for model in _JOINED_MODELS}
+    version = queryset.order_by().aggregate(
+        count=Count('*'), newest=Max('last_modified'), highest_id=Max('id'), **joined)
+    return version['count'], tuple(version.values())
+
+
+def detail_version(queryset, pk):
+    """The last_modified of the execution and of each row joined into its details, or None if there is none."""
+    return queryset.filter(pk=pk).values_list(*DETAIL_VERSION_PATHS).first()
+
+
+def detail_version_of(execution):
+    """The same tuple as `detail_version`, read from a loaded execution."""
+    return tuple(_follow(execution, path.split('__')) for path in DETAIL_VERSION_PATHS)
+
+
+def _follow(obj, names):
+    for name in names:
+        if obj is None:
+            return None
+        obj = getattr(obj, name)
+    return obj
