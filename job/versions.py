@@ -1,7 +1,8 @@
 """What the ETags of the job execution answers cover: cheap queries that change whenever a shown row changes.
 
-Every row Scale writes gets `last_modified` stamped with the current time, so the newest `last_modified` of a set,
-with its size and highest id, changes on every insert, update or delete in it. Rows joined into an answer (job,
+Every row Scale writes gets `last_modified` stamped with the current time, so the newest `last_modified` of a
+set and its size change on every insert, update or delete in it (a row leaving the set, by deletion or by an
+update that no longer matches the filters, changes the size; a row entering or changing is the newest). Rows joined into an answer (job,
 job type, node, error) can change without touching the execution, so their tables' newest changes are covered
 too: conservative (any job changing renews every list tag) but never stale. Revisions and trigger events are
 never updated by Scale once written, so they are not covered.
@@ -21,18 +22,20 @@ DETAIL_VERSION_PATHS = (
 )
 
 
-def _newest_change(model):
-    return Max(Subquery(model.objects.order_by('-last_modified').values('last_modified')[:1]))
+def _newest(queryset, field):
+    """The set's highest `field`, as a subquery that reads the top of an index instead of aggregating the set."""
+    return Max(Subquery(queryset.order_by(f'-{field}').values(field)[:1]))
 
 
 def list_version(queryset):
-    """One aggregate over the filtered executions: their count (the page's `count`) and what dates them.
+    """One query over the filtered executions: their count (the page's `count`) and what dates them.
 
     The count joins only the tables the filters need: ordering and the nested rows add no join here.
     """
-    joined = {f'newest_{model._meta.db_table}': _newest_change(model) for model in _JOINED_MODELS}
-    version = queryset.order_by().aggregate(
-        count=Count('*'), newest=Max('last_modified'), highest_id=Max('id'), **joined)
+    unordered = queryset.order_by()
+    joined = {f'newest_{model._meta.db_table}': _newest(model.objects, 'last_modified') for model in _JOINED_MODELS}
+    version = unordered.aggregate(
+        count=Count('*'), newest=_newest(unordered, 'last_modified'), **joined)
     return version['count'], tuple(version.values())
 
 

@@ -73,5 +73,8 @@ class SerializedRows:
         return self._count
 
     def __getitem__(self, window):
-        rows = self.queryset.values_list(*self.row_serializer.paths)[window]
-        return [self.row_serializer.to_dict(row) for row in rows]
+        """The window's ids are found first, then only those rows are joined, so an offset skips index entries,
+        not joined rows."""
+        page_ids = self.queryset.values('pk')[window]
+        page = self.queryset.model._base_manager.filter(pk__in=page_ids).order_by(*self.queryset.query.order_by)
+        return [self.row_serializer.to_dict(row) for row in page.values_list(*self.row_serializer.paths)]
