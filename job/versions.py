@@ -24,7 +24,12 @@ DETAIL_VERSION_PATHS = (
 
 def _newest(queryset, field):
     """The set's highest `field`, as a subquery that reads the top of an index instead of aggregating the set."""
-    return Max(Subquery(queryset.order_by(f'-{field}').values(field)[:1]))
+    return Subquery(queryset.order_by(f'-{field}').values(field)[:1])
+
+
+def newest_joined_changes():
+    """Subqueries for the newest change in each table joined into list rows; evaluated once per query."""
+    return {f'newest_{model._meta.db_table}': _newest(model.objects, 'last_modified') for model in _JOINED_MODELS}
 
 
 def list_version(queryset):
@@ -33,9 +38,9 @@ def list_version(queryset):
     The count joins only the tables the filters need: ordering and the nested rows add no join here.
     """
     unordered = queryset.order_by()
-    joined = {f'newest_{model._meta.db_table}': _newest(model.objects, 'last_modified') for model in _JOINED_MODELS}
-    version = unordered.aggregate(
-        count=Count('*'), newest=_newest(unordered, 'last_modified'), **joined)
+    # Max() over a single value is that value; it lets the subqueries sit in the aggregate.
+    newest = {name: Max(subquery) for name, subquery in newest_joined_changes().items()}
+    version = unordered.aggregate(count=Count('*'), newest=Max(_newest(unordered, 'last_modified')), **newest)
     return version['count'], tuple(version.values())
 
 

@@ -3,6 +3,7 @@ import pytest
 
 from job.models import JobExecution
 from job.tests.factories import at, make_execution, make_full_execution
+from job.tests.test_filtersets import error_of, ids
 
 pytestmark = pytest.mark.django_db
 
@@ -341,3 +342,70 @@ class TestBigPageQueryCounts:
         with django_assert_num_queries(2):
             body = api.get('/job-executions/?page_size=1000&job_type_name=' + execution.job.job_type.name).json()
         assert len(body['results']) == 1000 and body['results'][0]['node']['hostname'] == execution.node.hostname
+
+
+class TestKeysetPages:
+    @pytest.fixture
+    def rows(self):
+        from job.tests.factories import make_error, make_node
+        node_a, node_b = make_node(hostname='a.example.com'), make_node(hostname='b.example.com')
+        errors = [make_error(category='DATA'), make_error(category='SYSTEM')]
+        shapes = [  # (node, error, last_modified, pre_exit_code): ties and NULLs in every key
+            (node_a, errors[0], 10, 0), (None, None, 10, None), (node_b, None, 20, 1), (node_a, errors[1], 20, None),
+            (None, errors[0], 5, 2), (node_b, errors[1], 30, 0), (node_a, None, 5, None),
+        ]
+        return [make_execution(node=node, error=error, last_modified=at(seconds), pre_exit_code=code,
+                               status='FAILED' if error else 'COMPLETED')
+                for node, error, seconds, code in shapes]
+
+    @staticmethod
+    def walk(api, url, link):
+        pages = []
+        while url:
+            body = api.get(url).json()
+            assert 'count' not in body
+            pages.append([result['id'] for result in body['results']])
+            url = body[link]
+        return pages
+
+    @pytest.mark.parametrize('order', [
+        '', 'order=-last_modified', 'order=node__hostname', 'order=-node__hostname', 'order=error__category&order=-status',
+        'order=job_type__name', 'order=-id', 'order=pre_exit_code', 'order=-pre_exit_code&order=-node__hostname',
+    ])
+    def test_walking_forward_then_back_gives_the_page_number_order(self, api, rows, order):
+        expected = ids(api, f'{order}&page_size=100')
+        forward = self.walk(api, f'/job-executions/?pagination=cursor&page_size=2&{order}', 'next')
+        assert [pk for page in forward for pk in page] == expected and all(len(page) == 2 for page in forward[:-1])
+        last_page_url = api.get(f'/job-executions/?pagination=cursor&page_size=2&{order}').json()['next']
+        for _ in range(len(forward) - 2):
+            last_page_url = api.get(last_page_url).json()['next']
+        backward = self.walk(api, last_page_url, 'previous')
+        assert backward[::-1] == forward
+
+    def test_first_page_has_no_previous_and_last_no_next(self, api, rows):
+        first = api.get('/job-executions/?pagination=cursor&page_size=7').json()
+        assert first['previous'] is None and first['next'] is None and len(first['results']) == 7
+        assert first['results'][0] == api.get('/job-executions/').json()['results'][0]
+
+    def test_a_page_takes_two_queries_and_revalidates_in_one(self, api, rows, django_assert_num_queries):
+        url = '/job-executions/?pagination=cursor&page_size=2&order=node__hostname'
+        second_page = api.get(url).json()['next']
+        with django_assert_num_queries(2):
+            response = api.get(second_page)
+        with django_assert_num_queries(1):
+            again = revalidate(api, response.wsgi_request.get_full_path(), response['ETag'])
+        assert again.status_code == 304 and again.content == b''
+
+    def test_a_changed_row_on_the_page_renews_the_tag(self, api, rows):
+        url = '/job-executions/?pagination=cursor&page_size=2'
+        response = api.get(url)
+        JobExecution.objects.get(pk=response.json()['results'][1]['id']).save()
+        assert revalidate(api, url, response['ETag']).status_code == 200
+
+    @pytest.mark.parametrize('cursor', [
+        'garbage', 'eyJ2IjpbXX0', 'e30', '%00', 'eyJ2IjpbIngiLDFdLCJiIjpmYWxzZX0',
+        'eyJ2IjpbbnVsbCw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XSwiYiI6ZmFsc2V9',
+    ])
+    def test_a_malformed_cursor_is_a_400(self, api, rows, cursor):
+        body = error_of(api, f'cursor={cursor}')
+        assert list(body) == ['cursor']
