@@ -7,7 +7,8 @@ job type, node, error) can change without touching the execution, so their table
 too: conservative (any job changing renews every list tag) but never stale. Revisions and trigger events are
 never updated by Scale once written, so they are not covered.
 """
-from django.db.models import Count, Max, Subquery
+from django.db import connections
+from django.db.models import Subquery
 
 from error.models import Error
 from job.models import Job, JobType
@@ -23,25 +24,35 @@ DETAIL_VERSION_PATHS = (
 
 
 def _newest(queryset, field):
-    """The set's highest `field`, as a subquery that reads the top of an index instead of aggregating the set."""
-    return Subquery(queryset.order_by(f'-{field}').values(field)[:1])
+    """The set's highest `field`, read from the top of an index instead of aggregating the set."""
+    return queryset.order_by(f'-{field}').values(field)[:1]
 
 
 def newest_joined_changes():
     """Subqueries for the newest change in each table joined into list rows; evaluated once per query."""
-    return {f'newest_{model._meta.db_table}': _newest(model.objects, 'last_modified') for model in _JOINED_MODELS}
+    return {f'newest_{model._meta.db_table}': Subquery(_newest(model.objects, 'last_modified'))
+            for model in _JOINED_MODELS}
 
 
 def list_version(queryset):
     """One query over the filtered executions: their count (the page's `count`) and what dates them.
 
-    The count joins only the tables the filters need: ordering and the nested rows add no join here.
+    A SELECT of scalar subqueries, so the dating values are computed once, not aggregated over every counted row.
+    The count selects from the filtered ids alone: ordering and the nested rows add no join to it.
     """
     unordered = queryset.order_by()
-    # Max() over a single value is that value; it lets the subqueries sit in the aggregate.
-    newest = {name: Max(subquery) for name, subquery in newest_joined_changes().items()}
-    version = unordered.aggregate(count=Count('*'), newest=Max(_newest(unordered, 'last_modified')), **newest)
-    return version['count'], tuple(version.values())
+    parts = [_sql(unordered.values('pk')), _sql(_newest(unordered, 'last_modified'))]
+    parts += [_sql(_newest(model.objects, 'last_modified')) for model in _JOINED_MODELS]
+    sql = 'SELECT (SELECT COUNT(*) FROM ({}) filtered), {}'.format(
+        parts[0][0], ', '.join(f'({part})' for part, _ in parts[1:]))
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [param for _, params in parts for param in params])
+        version = cursor.fetchone()
+    return version[0], tuple(version)
+
+
+def _sql(queryset):
+    return queryset.query.sql_with_params()
 
 
 def detail_version(queryset, pk):
