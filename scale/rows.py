@@ -6,7 +6,7 @@ machinery 50,000 times. Tests check the output is identical to the serializer's.
 """
 from rest_framework import serializers
 
-from scale.serializers import IdReferenceField
+from scale.serializers import IdReferenceField, UtcTimestampField, utc_timestamp
 
 # Their to_representation returns the database value unchanged (None stays None in serializers too).
 _AS_STORED = (
@@ -48,13 +48,12 @@ class RowSerializer:
             return f"({{'id': {column}}} if {column} is not None else None)"
         if isinstance(field, _AS_STORED) or (isinstance(field, serializers.JSONField) and not field.binary):
             return column
-        return f'{self._converter(field)}({column})'
+        return f'({self._converter(field)}({column}) if {column} is not None else None)'
 
     def _converter(self, field):
-        """A name in the generated code for the field's own to_representation, with None passed through."""
+        """A name in the generated code for the field's representation function (None never reaches it)."""
         name = f'_convert_{len(self._converters)}'
-        represent = field.to_representation
-        self._converters[name] = lambda value: None if value is None else represent(value)
+        self._converters[name] = utc_timestamp if isinstance(field, UtcTimestampField) else field.to_representation
         return name
 
 
