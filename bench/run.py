@@ -122,7 +122,8 @@ def main():
     print(f'Prepared in {preparation:.0f} s (all-visible pages: {visible:.0%})', file=sys.stderr)
     connection.close()
     benchmark_cases = cases(arguments.executions)
-    with Gunicorn() as server, Gunicorn('bench.floor_app:application', BENCH_EXECUTIONS=str(arguments.executions)) as floors:
+    floor_app = 'bench.floor_app:application'
+    with Gunicorn() as server, Gunicorn(floor_app, BENCH_EXECUTIONS=str(arguments.executions)) as floors:
         rows = [measure(case, server.port, arguments.requests, floors.port, index)
                 for index, case in enumerate(benchmark_cases)]
         full = {row['path']: row for row in rows}

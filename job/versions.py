@@ -2,10 +2,10 @@
 
 Every row Scale writes gets `last_modified` stamped with the current time, so the newest `last_modified` of a
 set and its size change on every insert, update or delete in it (a row leaving the set, by deletion or by an
-update that no longer matches the filters, changes the size; a row entering or changing is the newest). Rows joined into an answer (job,
-job type, node, error) can change without touching the execution, so their tables' newest changes are covered
-too: conservative (any job changing renews every list tag) but never stale. Revisions and trigger events are
-never updated by Scale once written, so they are not covered.
+update that no longer matches the filters, changes the size; a row entering or changing is the newest). Rows
+joined into an answer (job, job type, node, error) can change without touching the execution, so their tables'
+newest changes are covered too: conservative (any job saved renews every list tag) but never stale. Revisions
+and trigger events are never updated by Scale once written, so they are not covered.
 """
 from django.db import connections
 from django.db.models import Subquery
@@ -63,6 +63,11 @@ def detail_version(queryset, pk):
 def detail_version_of(execution):
     """The same tuple as `detail_version`, read from a loaded execution."""
     return tuple(_follow(execution, path.split('__')) for path in DETAIL_VERSION_PATHS)
+
+
+def last_change(version):
+    """The newest of a details version's timestamps: the answer's Last-Modified."""
+    return max(moment for moment in version if moment is not None)
 
 
 def _follow(obj, names):

@@ -5,8 +5,10 @@ from rest_framework.response import Response
 from job.filtersets import JobExecutionFilterSet
 from job.logs import with_live_logs
 from job.models import JobExecution
-from job.serializers import JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer
-from job.versions import detail_version, detail_version_of, list_version, newest_joined_changes
+from job.serializers import (
+    SHAPES_VERSION, JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer,
+)
+from job.versions import detail_version, detail_version_of, last_change, list_version, newest_joined_changes
 from scale.conditional import matches, not_modified, strong_etag, with_validators
 from scale.pagination import KeysetPagination
 from scale.rows import RowSerializer, SerializedRows
@@ -31,13 +33,13 @@ class JobExecutionListView(generics.ListAPIView):
     filterset_class = JobExecutionFilterSet
 
     def list(self, request, *args, **kwargs):
-        """Answer 304 from one aggregate query when the client's tag is current; otherwise that aggregate's
-        count and one page query."""
+        """Page numbers: 304 from the count query when the client's tag is current, else that count and the page.
+        `?pagination=cursor` or a `cursor` switches to keyset pages."""
         queryset = self.filter_queryset(self.get_queryset())
         if 'cursor' in request.query_params or request.query_params.get('pagination') == 'cursor':
             return self.keyset_list(request, queryset)
         count, version = list_version(queryset)
-        etag = strong_etag(request, LIST_ROWS.paths, version)
+        etag = strong_etag(request, SHAPES_VERSION, LIST_ROWS.paths, version)
         if matches(request, etag):
             return not_modified(etag)
         page = self.paginate_queryset(SerializedRows(queryset, LIST_ROWS, count))
@@ -48,7 +50,7 @@ class JobExecutionListView(generics.ListAPIView):
         joined = newest_joined_changes()
         pages = KeysetPagination(request, queryset.annotate(**joined))
         key_rows = pages.page_keys('last_modified', *joined)
-        etag = strong_etag(request, LIST_ROWS.paths, key_rows, pages.has_more)
+        etag = strong_etag(request, SHAPES_VERSION, LIST_ROWS.paths, key_rows, pages.has_more)
         if matches(request, etag):
             return not_modified(etag)
         ids = [row[pages.id_position] for row in key_rows]
@@ -77,13 +79,15 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
         """A client holding a tag is answered from a version query first: 304 without loading the row."""
         if request.headers.get('If-None-Match'):
             version = detail_version(self.get_queryset(), self.kwargs['pk'])
-            etag = strong_etag(request, version)
-            if version is not None and matches(request, etag):
-                return not_modified(etag, last_modified=max(filter(None, version)))
+            if version is not None and matches(request, self.etag(version)):
+                return not_modified(self.etag(version), last_modified=last_change(version))
         execution = self.get_object()
         version = detail_version_of(execution)
         response = Response(self.get_serializer(execution).data)
-        return with_validators(response, strong_etag(request, version), last_modified=max(filter(None, version)))
+        return with_validators(response, self.etag(version), last_modified=last_change(version))
+
+    def etag(self, version):
+        return strong_etag(self.request, SHAPES_VERSION, version)
 
 
 class JobExecutionLogsView(generics.RetrieveAPIView):

@@ -369,7 +369,8 @@ class TestKeysetPages:
         return pages
 
     @pytest.mark.parametrize('order', [
-        '', 'order=-last_modified', 'order=node__hostname', 'order=-node__hostname', 'order=error__category&order=-status',
+        '', 'order=-last_modified', 'order=node__hostname', 'order=-node__hostname',
+        'order=error__category&order=-status',
         'order=job_type__name', 'order=-id', 'order=pre_exit_code', 'order=-pre_exit_code&order=-node__hostname',
     ])
     def test_walking_forward_then_back_gives_the_page_number_order(self, api, rows, order):
