@@ -40,19 +40,19 @@ def list_version(queryset):
     A SELECT of scalar subqueries, so the dating values are computed once, not aggregated over every counted row.
     The count selects from the filtered ids alone: ordering and the nested rows add no join to it.
     """
-    unordered = queryset.order_by()
-    parts = [_sql(unordered.values('pk')), _sql(_newest(unordered, 'last_modified'))]
-    parts += [_sql(_newest(model.objects, 'last_modified')) for model in _JOINED_MODELS]
+    unordered, alias = queryset.order_by(), queryset.db
+    parts = [_sql(unordered.values('pk'), alias), _sql(_newest(unordered, 'last_modified'), alias)]
+    parts += [_sql(_newest(model.objects, 'last_modified'), alias) for model in _JOINED_MODELS]
     sql = 'SELECT (SELECT COUNT(*) FROM ({}) filtered), {}'.format(
         parts[0][0], ', '.join(f'({part})' for part, _ in parts[1:]))
-    with connections[queryset.db].cursor() as cursor:
+    with connections[alias].cursor() as cursor:
         cursor.execute(sql, [param for _, params in parts for param in params])
         version = cursor.fetchone()
     return version[0], tuple(version)
 
 
-def _sql(queryset):
-    return queryset.query.sql_with_params()
+def _sql(queryset, alias):
+    return queryset.query.get_compiler(alias).as_sql()
 
 
 def detail_version(queryset, pk):

@@ -139,7 +139,7 @@ def encode_cursor(values, backwards):
 
 def decode_cursor(token, model, keys):
     """The cursor in `token`, with each value parsed by its column's field; a malformed one is a 400."""
-    if token is None:
+    if not token:  # `?cursor=` alone, like `?pagination=cursor`, asks for the first page
         return None
     try:
         data = json.loads(base64.urlsafe_b64decode(token + '=' * (-len(token) % 4)))

@@ -410,3 +410,30 @@ class TestKeysetPages:
     def test_a_malformed_cursor_is_a_400(self, api, rows, cursor):
         body = error_of(api, f'cursor={cursor}')
         assert list(body) == ['cursor']
+
+    def test_an_empty_cursor_is_the_first_page(self, api, rows):
+        body = api.get('/job-executions/?cursor=&page_size=3').json()
+        assert body['previous'] is None and 'count' not in body
+        assert [result['id'] for result in body['results']] == ids(api, 'page_size=3')
+
+
+class TestCountJoins:
+    @staticmethod
+    def count_sql(api, query):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(f'/job-executions/?{query}').status_code == 200
+        first = queries.captured_queries[0]['sql']
+        return first[:first.index(') filtered')]  # the count's subquery: what it selects from, joins and filters
+
+    def test_the_count_joins_nothing_for_filters_on_the_execution_whatever_the_order(self, api):
+        make_full_execution()
+        count_from = self.count_sql(api, 'status=failed&node_id=1&started=P9999D&order=-node__hostname')
+        assert 'JOIN' not in count_from and '"job_exe"' in count_from
+
+    def test_the_count_joins_job_and_job_type_for_job_type_filters_only(self, api):
+        make_full_execution()
+        count_from = self.count_sql(api, 'job_type_name=x&order=error__category')
+        assert 'JOIN "job" ' in count_from and 'JOIN "job_type" ' in count_from
+        assert '"node"' not in count_from and '"error"' not in count_from
