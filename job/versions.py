@@ -57,22 +57,10 @@ def _sql(queryset, alias):
 
 def detail_version(queryset, pk):
     """The last_modified of the execution and of each row joined into its details, or None if there is none."""
-    return queryset.filter(pk=pk).values_list(*DETAIL_VERSION_PATHS).first()
-
-
-def detail_version_of(execution):
-    """The same tuple as `detail_version`, read from a loaded execution."""
-    return tuple(_follow(execution, path.split('__')) for path in DETAIL_VERSION_PATHS)
+    rows = list(queryset.filter(pk=pk).values_list(*DETAIL_VERSION_PATHS))  # a pk lookup needs no LIMIT
+    return rows[0] if rows else None
 
 
 def last_change(version):
     """The newest of a details version's timestamps: the answer's Last-Modified."""
     return max(moment for moment in version if moment is not None)
-
-
-def _follow(obj, names):
-    for name in names:
-        if obj is None:
-            return None
-        obj = getattr(obj, name)
-    return obj

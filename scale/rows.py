@@ -22,10 +22,16 @@ class NotCompilable(TypeError):
 class RowSerializer:
     """`paths` are the `values_list` lookups to select; `to_dict(row)` gives the serializer's representation."""
 
-    def __init__(self, serializer_class):
+    def __init__(self, serializer_class, extra_paths=()):
+        """`extra_paths` are selected too (after the shape's own columns), for callers to read with `position`."""
         self.paths, self._converters = [], {}
         expression = self._dict_expression(serializer_class(), prefix='')
+        for path in extra_paths:
+            self._column(path)
         self.to_dict = eval(f'lambda row: {expression}', dict(self._converters))
+
+    def position(self, path):
+        return self.paths.index(path)
 
     def _column(self, path):
         if path not in self.paths:
