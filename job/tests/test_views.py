@@ -437,3 +437,12 @@ class TestCountJoins:
         count_from = self.count_sql(api, 'job_type_name=x&order=error__category')
         assert 'JOIN "job" ' in count_from and 'JOIN "job_type" ' in count_from
         assert '"node"' not in count_from and '"error"' not in count_from
+
+
+class TestBrowsableApi:
+    @pytest.mark.parametrize('path', ['/job-executions/?pagination=cursor', '/job-executions/{id}/'])
+    def test_a_browser_gets_html_for_keyset_pages_and_details(self, client, path):
+        execution = make_full_execution()
+        response = client.get(path.format(id=execution.id), HTTP_ACCEPT='text/html')
+        assert response.status_code == 200 and response['Content-Type'].startswith('text/html')
+        assert execution.node.hostname in response.content.decode()
