@@ -33,9 +33,13 @@ from bench import dataset, report  # noqa: E402
 from bench.cases import Case, cases  # noqa: E402
 from bench.server import Gunicorn  # noqa: E402
 
+# The size docs/performance.md's section reports; smaller runs print their results without replacing it.
+DOCUMENTED_EXECUTIONS = 1_000_000
+
+
 def parse_arguments():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument('--executions', type=int, default=1_000_000)
+    parser.add_argument('--executions', type=int, default=DOCUMENTED_EXECUTIONS)
     parser.add_argument('--requests', type=int, default=30, help='timed requests per case (after 3 warm-ups)')
     parser.add_argument('--doc', help='write the results into this Markdown file, between the bench markers')
     return parser.parse_args()
@@ -134,7 +138,10 @@ def main():
             rows.append(row)
     text = report.markdown(rows, plans(arguments.executions), arguments, preparation, machine())
     print(text)
-    if arguments.doc:
+    if arguments.doc and arguments.executions != DOCUMENTED_EXECUTIONS:
+        print(f'Not written into {arguments.doc}: its section is about {DOCUMENTED_EXECUTIONS:,} executions.',
+              file=sys.stderr)
+    elif arguments.doc:
         report.write_into(Path(arguments.doc), text)
 
 

@@ -1,4 +1,4 @@
-"""List pages serialized straight from database rows, by a function compiled once from a DRF serializer.
+"""List pages and details serialized straight from database rows, by functions compiled once from DRF serializers.
 
 The DRF serializer stays the single description of a shape: its declared fields are read once to choose the
 columns to select and to generate one dict expression per row, so a page of 1,000 does not pay DRF's per-field
