@@ -122,7 +122,11 @@ class Job(models.Model):
 
     class Meta:
         db_table = 'job'
-        indexes = [models.Index(fields=['last_modified', 'job_type', 'status'])]
+        indexes = [
+            models.Index(fields=['last_modified', 'job_type', 'status']),
+            # Job type filters on the execution list find their jobs' ids from the index alone.
+            models.Index(fields=['job_type', 'id'], name='job_type_id_id'),
+        ]
 
 
 class JobExecution(models.Model):
@@ -178,6 +182,14 @@ class JobExecution(models.Model):
 
     class Meta:
         db_table = 'job_exe'
+        # The list's default order, its keyset pages, and its status and node filters in that order (id breaks ties).
+        indexes = [
+            models.Index(fields=['last_modified', 'id'], name='job_exe_last_modified_id'),
+            models.Index(fields=['status', 'last_modified', 'id'], name='job_exe_status_modified_id'),
+            models.Index(fields=['node', 'last_modified', 'id'], name='job_exe_node_modified_id'),
+            # Counting a status filtered by job type joins job ids from the index alone, without heap visits.
+            models.Index(fields=['status', 'job'], name='job_exe_status_job'),
+        ]
 
     @property
     def is_finished(self):

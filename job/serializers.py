@@ -9,6 +9,10 @@ from job.models import Job, JobExecution, JobType, JobTypeRevision, TriggerEvent
 from node.serializers import NodeBaseSerializer, NodeSerializer
 from scale.serializers import IdReferenceField, ModelSerializer
 
+# Part of every ETag: bump it when the same rows would be shown in different bytes (a field added or reformatted),
+# so that clients holding old tags get the new shape.
+SHAPES_VERSION = 1
+
 
 class JobTypeBaseSerializer(ModelSerializer):
     class Meta:

@@ -15,6 +15,7 @@ _INVALID_PARAMETERS = {
 NOT_FOUND = OpenApiResponse(_DETAIL, description='No job execution has this id.')
 BAD_PARAMETERS = OpenApiResponse(_INVALID_PARAMETERS, description='A query parameter is invalid; each is named.')
 UNAUTHORIZED = OpenApiResponse(_DETAIL, description='API tokens are configured and none valid was sent.')
+NOT_MODIFIED = OpenApiResponse(description='The If-None-Match tag is current: nothing changed, no body.')
 THROTTLED = OpenApiResponse(_DETAIL, description='Too many calls from this client; Retry-After says when to come back.')
 
 

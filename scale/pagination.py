@@ -1,5 +1,17 @@
-"""Page-number pagination shared by every list endpoint."""
+"""Pagination shared by every list endpoint: page numbers with an exact count by default, keyset pages on request."""
+import base64
+import binascii
+import datetime
+import json
+from dataclasses import dataclass
+from functools import reduce
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import F, Q
+from django.db.models.expressions import OrderBy
+from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import PageNumberPagination
+from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class StandardPagination(PageNumberPagination):
@@ -15,3 +27,144 @@ class StandardPagination(PageNumberPagination):
             paginated['properties'][link].pop('nullable', None)
             paginated['properties'][link]['type'] = ['string', 'null']
         return paginated
+
+class KeysetPagination:
+    """Opt-in keyset pages (`?pagination=cursor`, then the `cursor` links): cost independent of depth, no count.
+
+    A cursor holds the sort values of the row it starts after, for the requested order plus `id`. NULLs sort
+    as the ordering filter sorts them (last ascending, first descending), and keys compare accordingly.
+    """
+
+    page_size_source = StandardPagination()
+
+    def __init__(self, request, queryset):
+        self.request, self.queryset = request, queryset
+        self.keys = order_keys(queryset)
+        self.id_position = [path for path, _ in self.keys].index('id')
+        self.page_size = self.page_size_source.get_page_size(request)
+        self.cursor = decode_cursor(request.query_params.get('cursor'), queryset.model, self.keys)
+
+    def page_keys(self, *extra):
+        """One query on the sort keys alone (an index range): the page's ids, sort values and `extra` columns."""
+        backwards = self.cursor is not None and self.cursor.backwards
+        keys = [(path, descending != backwards) for path, descending in self.keys]
+        queryset = self.queryset.order_by(*[_order_by(path, descending) for path, descending in keys])
+        if self.cursor is not None:
+            queryset = queryset.filter(after(queryset.model, keys, self.cursor.values))
+        rows = list(queryset.values_list(*[path for path, _ in self.keys], *extra)[:self.page_size + 1])
+        self.has_more = len(rows) > self.page_size
+        rows = rows[:self.page_size]
+        return rows[::-1] if backwards else rows
+
+    def links(self, key_rows):
+        backwards = self.cursor is not None and self.cursor.backwards
+        width = len(self.keys)
+        first, last = (key_rows[0][:width], key_rows[-1][:width]) if key_rows else (None, None)
+        more_after = self.has_more if not backwards else self.cursor is not None
+        more_before = self.has_more if backwards else self.cursor is not None
+        return {
+            'next': self._link(last, backwards=False) if more_after and last else None,
+            'previous': self._link(first, backwards=True) if more_before and first else None,
+        }
+
+    def _link(self, values, backwards):
+        url = remove_query_param(self.request.build_absolute_uri(), 'page')
+        return replace_query_param(url, 'cursor', encode_cursor(values, backwards))
+
+
+@dataclass(frozen=True)
+class Cursor:
+    values: tuple
+    backwards: bool
+
+
+def order_keys(queryset):
+    """The queryset's ordering as (path, descending) pairs, as the ordering filter builds it (id last)."""
+    keys = []
+    for term in queryset.query.order_by:
+        if isinstance(term, OrderBy) and isinstance(term.expression, F):
+            keys.append((term.expression.name, term.descending))
+        else:
+            keys.append((str(term).lstrip('-'), str(term).startswith('-')))
+    return keys
+
+
+def _order_by(path, descending):
+    return F(path).desc(nulls_first=True) if descending else F(path).asc(nulls_last=True)
+
+
+def after(model, keys, values):
+    """Rows strictly after `values` in the order `keys`: (k1 > v1) or (k1 = v1 and k2 > v2) or ...
+
+    The leading key is also bounded on its own, so the database starts an index range there instead of filtering
+    from the first row.
+    """
+    conditions, equal_so_far = [], Q()
+    for (path, descending), value in zip(keys, values):
+        nullable = _nullable(model, path)
+        conditions.append(equal_so_far & _beyond(path, descending, value, nullable))
+        equal_so_far &= Q(**{f'{path}__isnull': True}) if value is None else Q(**{path: value})
+    condition = reduce(lambda left, right: left | right, conditions)
+    return _leading_bound(keys[0], values[0], model) & condition
+
+
+def _beyond(path, descending, value, nullable):
+    if value is None:  # NULLs are last ascending (nothing beyond), first descending (every value beyond)
+        return Q(**{f'{path}__isnull': False}) if descending else Q(pk__in=[])
+    if descending:
+        return Q(**{f'{path}__lt': value})
+    strictly_greater = Q(**{f'{path}__gt': value})
+    return strictly_greater | Q(**{f'{path}__isnull': True}) if nullable else strictly_greater
+
+
+def _leading_bound(key, value, model):
+    path, descending = key
+    if value is None or (_nullable(model, path) and not descending):
+        return Q()
+    return Q(**{f'{path}__lte' if descending else f'{path}__gte': value})
+
+
+def _fields(model, path):
+    fields = []
+    for name in path.split('__'):
+        field = model._meta.get_field(name)
+        fields.append(field)
+        model = field.related_model if field.is_relation else model
+    return fields
+
+
+def _nullable(model, path):
+    """True when the path can be NULL: a nullable column, or a column behind a nullable relation (a LEFT JOIN)."""
+    return any(field.null for field in _fields(model, path))
+
+
+def encode_cursor(values, backwards):
+    plain = [value.isoformat() if isinstance(value, datetime.datetime) else value for value in values]
+    text = json.dumps({'v': plain, 'b': backwards}, separators=(',', ':'))
+    return base64.urlsafe_b64encode(text.encode()).decode().rstrip('=')
+
+
+def decode_cursor(token, model, keys):
+    """The cursor in `token`, with each value parsed by its column's field; a malformed one is a 400."""
+    if not token:  # `?cursor=` alone, like `?pagination=cursor`, asks for the first page
+        return None
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token + '=' * (-len(token) % 4)))
+        plain, backwards = data['v'], data['b']
+        if not isinstance(plain, list) or len(plain) != len(keys) or not isinstance(backwards, bool):
+            raise ValueError
+        values = tuple(_parsed(_fields(model, path)[-1], value) for (path, _), value in zip(keys, plain))
+    except (ValueError, TypeError, KeyError, binascii.Error, DjangoValidationError):
+        raise ValidationError({'cursor': ['Invalid cursor: follow the next and previous links as given.']})
+    return Cursor(values, backwards)
+
+
+def _parsed(field, value):
+    """A cursor value as its column's type; values no column can hold (tampered cursors) are refused."""
+    if value is None:
+        return None
+    if isinstance(value, (dict, list)) or (isinstance(value, str) and '\x00' in value):
+        raise ValueError(value)
+    if isinstance(value, int) and not -(2**63) <= value < 2**63:
+        raise ValueError(value)
+    return field.to_python(value)

@@ -6,14 +6,23 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 
-class UtcTimestampField(serializers.DateTimeField):
+_UTC = datetime.timezone.utc
+
+
+def utc_timestamp(value):
     """ISO-8601 in UTC with millisecond precision and a `Z`, as Scale wrote them (2015-08-28T17:57:44.703Z)."""
+    if value.tzinfo is not _UTC:
+        value = value.astimezone(_UTC)
+    return value.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+
+
+class UtcTimestampField(serializers.DateTimeField):
+    """A timestamp shown by `utc_timestamp`; the list's row serializer calls that function directly."""
 
     def to_representation(self, value):
         if value is None:
             return None
-        utc = value.astimezone(datetime.timezone.utc)
-        return utc.isoformat(timespec='milliseconds').replace('+00:00', 'Z')
+        return utc_timestamp(value)
 
 
 class ModelSerializer(serializers.ModelSerializer):

@@ -3,6 +3,7 @@ import pytest
 
 from job.models import JobExecution
 from job.tests.factories import at, make_execution, make_full_execution
+from job.tests.test_filtersets import error_of, ids
 
 pytestmark = pytest.mark.django_db
 
@@ -251,3 +252,197 @@ class TestErrorsAreJson:
     def test_unknown_host_is_a_json_400(self, client):
         response = client.get('/job-executions/', HTTP_HOST='evil.example.com')
         assert response.status_code == 400 and 'evil.example.com' in response.json()['detail']
+
+
+def revalidate(api, url, etag, **headers):
+    return api.get(url, HTTP_IF_NONE_MATCH=etag, **headers)
+
+
+class TestListRevalidation:
+    @pytest.fixture
+    def page(self, api):
+        executions = [make_full_execution(last_modified=at(n)) for n in range(3)]
+        response = api.get('/job-executions/?page_size=2')
+        return executions, response['ETag']
+
+    def test_list_sends_a_strong_etag_and_a_current_one_gets_an_empty_304_from_one_query(
+            self, api, page, django_assert_num_queries):
+        _, etag = page
+        assert etag.startswith('"') and not etag.startswith('W/')
+        with django_assert_num_queries(1):
+            response = revalidate(api, '/job-executions/?page_size=2', etag)
+        assert response.status_code == 304 and response.content == b'' and response['ETag'] == etag
+        assert revalidate(api, '/job-executions/?page_size=2', f'"other", W/{etag}').status_code == 304
+
+    def test_a_stale_tag_gets_the_full_answer_in_two_queries(self, api, page, django_assert_num_queries):
+        with django_assert_num_queries(2):
+            response = revalidate(api, '/job-executions/?page_size=2', '"stale"')
+        assert response.status_code == 200 and len(response.json()['results']) == 2
+
+    def test_a_saved_execution_on_the_page_renews_the_tag(self, api, page):
+        executions, etag = page
+        executions[0].save()
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
+    def test_a_deleted_execution_renews_the_tag(self, api, page):
+        executions, etag = page
+        JobExecution.objects.filter(pk=executions[2].pk).delete()
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
+    @pytest.mark.parametrize('joined', ['job', 'node', 'error', 'job_type'])
+    def test_a_joined_row_saved_without_touching_the_execution_renews_the_tag(self, api, page, joined):
+        executions, etag = page
+        row = executions[0].job.job_type if joined == 'job_type' else getattr(executions[0], joined)
+        row.save()
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
+    def test_another_page_filter_host_or_format_has_another_tag(self, api, page, client):
+        _, etag = page
+        for url in ('/job-executions/?page_size=2&page=2', '/job-executions/?page_size=2&status=FAILED',
+                    '/v3/job-executions/?page_size=2'):
+            assert revalidate(api, url, etag).status_code == 200, url
+        browser = client.get('/job-executions/?page_size=2', HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT='text/html')
+        assert browser.status_code == 200
+
+
+class TestDetailsRevalidation:
+    def test_details_send_etag_and_last_modified_and_revalidate_in_one_query(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        response = api.get(f'/job-executions/{execution.id}/')
+        assert response['ETag'].startswith('"') and response['Last-Modified']
+        with django_assert_num_queries(1):
+            again = revalidate(api, f'/job-executions/{execution.id}/', response['ETag'])
+        assert again.status_code == 304 and again.content == b'' and again['ETag'] == response['ETag']
+
+    def test_a_stale_tag_gets_the_details_in_two_queries(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        with django_assert_num_queries(2):
+            response = revalidate(api, f'/job-executions/{execution.id}/', '"stale"')
+        assert response.status_code == 200 and response.json()['id'] == execution.id
+
+    @pytest.mark.parametrize('changed', ['execution', 'job', 'job_type', 'node', 'error', 'job_error'])
+    def test_any_shown_row_saved_renews_the_tag(self, api, changed):
+        execution = make_full_execution()
+        etag = api.get(f'/job-executions/{execution.id}/')['ETag']
+        row = {'execution': execution, 'job': execution.job, 'job_type': execution.job.job_type,
+               'node': execution.node, 'error': execution.error, 'job_error': execution.job.error}[changed]
+        row.save()
+        assert revalidate(api, f'/job-executions/{execution.id}/', etag).status_code == 200
+
+    def test_unknown_id_with_a_tag_is_still_a_404(self, api):
+        assert revalidate(api, '/job-executions/424242/', '*').status_code == 404
+
+
+class TestBigPageQueryCounts:
+    def test_page_size_1000_takes_two_queries(self, api, django_assert_num_queries):
+        execution = make_full_execution()
+        fields = {f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields
+                  if f.attname != 'id'}
+        JobExecution.objects.bulk_create([JobExecution(**fields) for _ in range(1000)])
+        with django_assert_num_queries(2):
+            body = api.get('/job-executions/?page_size=1000&job_type_name=' + execution.job.job_type.name).json()
+        assert len(body['results']) == 1000 and body['results'][0]['node']['hostname'] == execution.node.hostname
+
+
+class TestKeysetPages:
+    @pytest.fixture
+    def rows(self):
+        from job.tests.factories import make_error, make_node
+        node_a, node_b = make_node(hostname='a.example.com'), make_node(hostname='b.example.com')
+        errors = [make_error(category='DATA'), make_error(category='SYSTEM')]
+        shapes = [  # (node, error, last_modified, pre_exit_code): ties and NULLs in every key
+            (node_a, errors[0], 10, 0), (None, None, 10, None), (node_b, None, 20, 1), (node_a, errors[1], 20, None),
+            (None, errors[0], 5, 2), (node_b, errors[1], 30, 0), (node_a, None, 5, None),
+        ]
+        return [make_execution(node=node, error=error, last_modified=at(seconds), pre_exit_code=code,
+                               status='FAILED' if error else 'COMPLETED')
+                for node, error, seconds, code in shapes]
+
+    @staticmethod
+    def walk(api, url, link):
+        pages = []
+        while url:
+            body = api.get(url).json()
+            assert 'count' not in body
+            pages.append([result['id'] for result in body['results']])
+            url = body[link]
+        return pages
+
+    @pytest.mark.parametrize('order', [
+        '', 'order=-last_modified', 'order=node__hostname', 'order=-node__hostname',
+        'order=error__category&order=-status',
+        'order=job_type__name', 'order=-id', 'order=pre_exit_code', 'order=-pre_exit_code&order=-node__hostname',
+    ])
+    def test_walking_forward_then_back_gives_the_page_number_order(self, api, rows, order):
+        expected = ids(api, f'{order}&page_size=100')
+        forward = self.walk(api, f'/job-executions/?pagination=cursor&page_size=2&{order}', 'next')
+        assert [pk for page in forward for pk in page] == expected and all(len(page) == 2 for page in forward[:-1])
+        last_page_url = api.get(f'/job-executions/?pagination=cursor&page_size=2&{order}').json()['next']
+        for _ in range(len(forward) - 2):
+            last_page_url = api.get(last_page_url).json()['next']
+        backward = self.walk(api, last_page_url, 'previous')
+        assert backward[::-1] == forward
+
+    def test_first_page_has_no_previous_and_last_no_next(self, api, rows):
+        first = api.get('/job-executions/?pagination=cursor&page_size=7').json()
+        assert first['previous'] is None and first['next'] is None and len(first['results']) == 7
+        assert first['results'][0] == api.get('/job-executions/').json()['results'][0]
+
+    def test_a_page_takes_two_queries_and_revalidates_in_one(self, api, rows, django_assert_num_queries):
+        url = '/job-executions/?pagination=cursor&page_size=2&order=node__hostname'
+        second_page = api.get(url).json()['next']
+        with django_assert_num_queries(2):
+            response = api.get(second_page)
+        with django_assert_num_queries(1):
+            again = revalidate(api, response.wsgi_request.get_full_path(), response['ETag'])
+        assert again.status_code == 304 and again.content == b''
+
+    def test_a_changed_row_on_the_page_renews_the_tag(self, api, rows):
+        url = '/job-executions/?pagination=cursor&page_size=2'
+        response = api.get(url)
+        JobExecution.objects.get(pk=response.json()['results'][1]['id']).save()
+        assert revalidate(api, url, response['ETag']).status_code == 200
+
+    @pytest.mark.parametrize('cursor', [
+        'garbage', 'eyJ2IjpbXX0', 'e30', '%00', 'eyJ2IjpbIngiLDFdLCJiIjpmYWxzZX0',
+        'eyJ2IjpbbnVsbCw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XSwiYiI6ZmFsc2V9',
+    ])
+    def test_a_malformed_cursor_is_a_400(self, api, rows, cursor):
+        body = error_of(api, f'cursor={cursor}')
+        assert list(body) == ['cursor']
+
+    def test_an_empty_cursor_is_the_first_page(self, api, rows):
+        body = api.get('/job-executions/?cursor=&page_size=3').json()
+        assert body['previous'] is None and 'count' not in body
+        assert [result['id'] for result in body['results']] == ids(api, 'page_size=3')
+
+
+class TestCountJoins:
+    @staticmethod
+    def count_sql(api, query):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        with CaptureQueriesContext(connection) as queries:
+            assert api.get(f'/job-executions/?{query}').status_code == 200
+        first = queries.captured_queries[0]['sql']
+        return first[:first.index(') filtered')]  # the count's subquery: what it selects from, joins and filters
+
+    def test_the_count_joins_nothing_for_filters_on_the_execution_whatever_the_order(self, api):
+        make_full_execution()
+        count_from = self.count_sql(api, 'status=failed&node_id=1&started=P9999D&order=-node__hostname')
+        assert 'JOIN' not in count_from and '"job_exe"' in count_from
+
+    def test_the_count_joins_job_and_job_type_for_job_type_filters_only(self, api):
+        make_full_execution()
+        count_from = self.count_sql(api, 'job_type_name=x&order=error__category')
+        assert 'JOIN "job" ' in count_from and 'JOIN "job_type" ' in count_from
+        assert '"node"' not in count_from and '"error"' not in count_from
+
+
+class TestBrowsableApi:
+    @pytest.mark.parametrize('path', ['/job-executions/?pagination=cursor', '/job-executions/{id}/'])
+    def test_a_browser_gets_html_for_keyset_pages_and_details(self, client, path):
+        execution = make_full_execution()
+        response = client.get(path.format(id=execution.id), HTTP_ACCEPT='text/html')
+        assert response.status_code == 200 and response['Content-Type'].startswith('text/html')
+        assert execution.node.hostname in response.content.decode()

@@ -1,0 +1,85 @@
+"""List pages and details serialized straight from database rows, by functions compiled once from DRF serializers.
+
+The DRF serializer stays the single description of a shape: its declared fields are read once to choose the
+columns to select and to generate one dict expression per row, so a page of 1,000 does not pay DRF's per-field
+machinery 50,000 times. Tests check the output is identical to the serializer's.
+"""
+from rest_framework import serializers
+
+from scale.serializers import IdReferenceField, UtcTimestampField, utc_timestamp
+
+# Their to_representation returns the database value unchanged (None stays None in serializers too).
+_AS_STORED = (
+    serializers.CharField, serializers.IntegerField, serializers.BooleanField, serializers.FloatField,
+    serializers.ChoiceField,
+)
+
+
+class NotCompilable(TypeError):
+    pass
+
+
+class RowSerializer:
+    """`paths` are the `values_list` lookups to select; `to_dict(row)` gives the serializer's representation."""
+
+    def __init__(self, serializer_class, extra_paths=()):
+        """`extra_paths` are selected too (after the shape's own columns), for callers to read with `position`."""
+        self.paths, self._converters = [], {}
+        expression = self._dict_expression(serializer_class(), prefix='')
+        for path in extra_paths:
+            self._column(path)
+        self.to_dict = eval(f'lambda row: {expression}', dict(self._converters))
+
+    def position(self, path):
+        return self.paths.index(path)
+
+    def _column(self, path):
+        if path not in self.paths:
+            self.paths.append(path)
+        return f'row[{self.paths.index(path)}]'
+
+    def _dict_expression(self, serializer, prefix):
+        items = [f'{name!r}: {self._field_expression(field, prefix)}' for name, field in serializer.fields.items()]
+        return '{' + ', '.join(items) + '}'
+
+    def _field_expression(self, field, prefix):
+        if field.source == '*' or isinstance(field, serializers.SerializerMethodField):
+            raise NotCompilable(f'{field.field_name} is not read from a column')
+        path = prefix + '__'.join(field.source_attrs)
+        if isinstance(field, serializers.BaseSerializer):
+            present = self._column(f'{path}__{field.Meta.model._meta.pk.name}')
+            return f'({self._dict_expression(field, path + "__")} if {present} is not None else None)'
+        column = self._column(path)
+        if isinstance(field, IdReferenceField):
+            return f"({{'id': {column}}} if {column} is not None else None)"
+        if isinstance(field, _AS_STORED) or (isinstance(field, serializers.JSONField) and not field.binary):
+            return column
+        return f'({self._converter(field)}({column}) if {column} is not None else None)'
+
+    def _converter(self, field):
+        """A name in the generated code for the field's representation function (None never reaches it)."""
+        name = f'_convert_{len(self._converters)}'
+        self._converters[name] = utc_timestamp if isinstance(field, UtcTimestampField) else field.to_representation
+        return name
+
+
+class SerializedRows:
+    """A filtered, ordered queryset as Django's Paginator sees it: a known count, and slices of serialized rows."""
+
+    ordered = True
+
+    def __init__(self, queryset, row_serializer, count):
+        self.queryset, self.row_serializer, self._count = queryset, row_serializer, count
+
+    def count(self):
+        return self._count
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, window):
+        """The window's ids are found first, then only those rows are joined, so an offset skips index entries,
+        not joined rows."""
+        page_ids = self.queryset.values('pk')[window]
+        page = self.queryset.model._base_manager.filter(pk__in=page_ids).order_by(*self.queryset.query.order_by)
+        return [self.row_serializer.to_dict(row) for row in page.values_list(*self.row_serializer.paths)]
