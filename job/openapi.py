@@ -36,4 +36,9 @@ LIST_PARAMETERS = [
     _repeatable('job_type_name', OpenApiTypes.STR, 'Job type name, exact.'),
     _repeatable('job_type_category', OpenApiTypes.STR, 'Job type category, exact.'),
     _repeatable('node_id', OpenApiTypes.INT, 'Node id.'),
+    OpenApiParameter(
+        'pagination', OpenApiTypes.STR, enum=['cursor'],
+        description='cursor: keyset pages whose cost does not grow with depth; no count, follow next/previous.',
+    ),
+    OpenApiParameter('cursor', OpenApiTypes.STR, description='A keyset page, as given in next/previous links.'),
 ]

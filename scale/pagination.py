@@ -26,6 +26,9 @@ class StandardPagination(PageNumberPagination):
         for link in ('next', 'previous'):
             paginated['properties'][link].pop('nullable', None)
             paginated['properties'][link]['type'] = ['string', 'null']
+        # Keyset pages (?pagination=cursor) carry no count: counting is what they avoid.
+        paginated['required'] = [name for name in paginated.get('required', []) if name != 'count']
+        paginated['properties']['count']['description'] = 'All matching executions; absent on keyset pages.'
         return paginated
 
 class KeysetPagination:

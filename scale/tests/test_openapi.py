@@ -58,7 +58,7 @@ def test_repeatable_list_parameters_are_arrays(schema):
     for name in ('status', 'job_type_id', 'job_type_name', 'job_type_category', 'node_id', 'order'):
         assert parameters[name]['schema']['type'] == 'array', name
         assert parameters[name]['explode'] is True
-    assert {'page', 'page_size', 'started', 'ended'} <= set(parameters)
+    assert {'page', 'page_size', 'started', 'ended', 'pagination', 'cursor'} <= set(parameters)
     assert 'job_type__name' in parameters['order']['schema']['items']['enum']
 
 
@@ -75,6 +75,8 @@ def test_every_endpoint_answers_as_documented(api, schema, sandbox_agent):
         ('/job-executions/', '/job-executions/?status=failed&status=completed&order=-id&page_size=1'),
         ('/job-executions/', '/job-executions/?started=not-a-time'),
         ('/job-executions/', '/job-executions/?order=no_such_field'),
+        ('/job-executions/', '/job-executions/?pagination=cursor&page_size=1&order=-node__hostname'),
+        ('/job-executions/', '/job-executions/?cursor=tampered'),
         ('/job-executions/{id}/', f'/job-executions/{full.id}/'),
         ('/job-executions/{id}/', f'/job-executions/{bare.id}/'),
         ('/job-executions/{id}/', '/job-executions/999999/'),
