@@ -33,11 +33,11 @@ def read_range(stream, offset, limit):
     return LogRead(data, offset, next_offset, more, warning)
 
 
-def read_tail(stream, lines, limit):
-    """The last `lines` lines of the stream, at most its last `limit` bytes of them."""
+def read_tail(stream, lines, limit, since=0):
+    """The last `lines` lines of the stream after byte `since`, at most its last `limit` bytes of them."""
     deadline = agent_deadline()
     end, size_warning = stream.size(deadline)
-    window_start = max(0, end - limit)
+    window_start = min(max(since, end - limit), end)
     raw, warning = stream.read(window_start, end - window_start, deadline)
     raw = bytes(raw)
     if not stream.is_finished:

@@ -112,8 +112,3 @@ class LogTextParamsSerializer(serializers.Serializer):
     tail = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     follow = serializers.BooleanField(required=False, default=False)
-
-    def validate(self, params):
-        if 'offset' in params and 'tail' in params:
-            raise serializers.ValidationError('Give either offset or tail, not both.')
-        return params

@@ -4,6 +4,7 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
+from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
@@ -21,7 +22,7 @@ from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
 from job.versions import DETAIL_VERSION_PATHS, detail_version, last_change, list_version, newest_joined_changes
 from scale.conditional import matches, not_modified, strong_etag, with_validators
-from scale.openapi import BAD_PARAMETERS, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED
+from scale.openapi import BAD_PARAMETERS, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED
 from scale.pagination import KeysetPagination
 from scale.rows import RowSerializer, SerializedRows
 
@@ -43,7 +44,10 @@ _DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
 
 @extend_schema(
     parameters=LIST_PARAMETERS,
-    responses={200: JobExecutionBaseSerializer(many=True), 304: NOT_MODIFIED, 400: BAD_PARAMETERS, 401: UNAUTHORIZED},
+    responses={
+        200: JobExecutionBaseSerializer(many=True), 304: NOT_MODIFIED, 400: BAD_PARAMETERS, 401: UNAUTHORIZED,
+        404: NO_SUCH_PAGE,
+    },
 )
 class JobExecutionListView(generics.ListAPIView):
     # The page selects only LIST_ROWS.paths (the serializer's columns); the count joins only what filters need.
@@ -55,7 +59,7 @@ class JobExecutionListView(generics.ListAPIView):
         """Page numbers: 304 from the count query when the client's tag is current, else that count and the page.
         `?pagination=cursor` or a `cursor` switches to keyset pages."""
         queryset = self.filter_queryset(self.get_queryset())
-        if 'cursor' in request.query_params or request.query_params.get('pagination') == 'cursor':
+        if wants_keyset_pages(request.query_params):
             return self.keyset_list(request, queryset)
         count, version = list_version(queryset)
         etag = strong_etag(request, SHAPES_VERSION, LIST_ROWS.paths, version)
@@ -75,6 +79,13 @@ class JobExecutionListView(generics.ListAPIView):
         ids = [row[pages.id_position] for row in key_rows]
         body = {**pages.links(key_rows), 'results': rows_in_order(queryset.model, ids)}
         return with_validators(Response(body), etag)
+
+
+def wants_keyset_pages(query_params):
+    """True for `?pagination=cursor` or any `cursor`; another `pagination` value is a 400 naming it."""
+    if query_params.get('pagination', 'cursor') != 'cursor':
+        raise ValidationError({'pagination': ['Use pagination=cursor for keyset pages, or leave it out.']})
+    return 'pagination' in query_params or 'cursor' in query_params
 
 
 def rows_in_order(model, ids):
@@ -187,13 +198,13 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
             return self._follow(stream, params)
         limit = min(params.get('limit', settings.LOGS_MAX_BYTES), settings.LOGS_MAX_BYTES)
         if 'tail' in params:
-            return _text_response(read_tail(stream, params['tail'], limit))
+            return _text_response(read_tail(stream, params['tail'], limit, since=params.get('offset', 0)))
         return _text_response(read_range(stream, params.get('offset', 0), limit))
 
     def _follow(self, stream, params):
         offset = params.get('offset', 0)
         if 'tail' in params:
-            offset = read_tail(stream, params['tail'], settings.LOGS_MAX_BYTES).offset
+            offset = read_tail(stream, params['tail'], settings.LOGS_MAX_BYTES, since=offset).offset
         response = StreamingHttpResponse(follow(stream.execution_id, self.stream, offset, params.get('limit')),
                                          content_type=_TEXT)
         # Proxies must pass bytes on as they come rather than buffer the answer.

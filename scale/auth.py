@@ -69,3 +69,7 @@ class APITokenScheme(OpenApiAuthenticationExtension):
     def get_security_definition(self, auto_schema):
         return {'type': 'http', 'scheme': 'bearer',
                 'description': 'Needed only when the service sets API_TOKENS. `Token <t>` is accepted too.'}
+
+    def get_security_requirement(self, auto_schema):
+        # Tokens are required only where API_TOKENS is set: describe going without one as allowed too.
+        return [{self.name: []}, {}]

@@ -13,6 +13,7 @@ _INVALID_PARAMETERS = {
 }
 
 NOT_FOUND = OpenApiResponse(_DETAIL, description='No job execution has this id.')
+NO_SUCH_PAGE = OpenApiResponse(_DETAIL, description='There is no such page: past the last one, or not a page number.')
 BAD_PARAMETERS = OpenApiResponse(_INVALID_PARAMETERS, description='A query parameter is invalid; each is named.')
 UNAUTHORIZED = OpenApiResponse(_DETAIL, description='API tokens are configured and none valid was sent.')
 NOT_MODIFIED = OpenApiResponse(description='The If-None-Match tag is current: nothing changed, no body.')

@@ -15,10 +15,29 @@ from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class StandardPagination(PageNumberPagination):
-    # A bad or non-positive page_size falls back to the default, and a large one is capped, as Scale did.
     page_size = 100
     page_size_query_param = 'page_size'
     max_page_size = 1000
+
+    def get_page_size(self, request):
+        """A large page_size is capped, as Scale did; one that is not a positive integer is a 400 naming it."""
+        value = request.query_params.get(self.page_size_query_param, '')
+        if value == '':
+            return self.page_size
+        try:
+            size = int(value)
+        except ValueError:
+            size = 0
+        if size < 1:
+            raise ValidationError({self.page_size_query_param: [
+                f'Enter a whole number from 1 to {self.max_page_size} (larger values give {self.max_page_size}).']})
+        return min(size, self.max_page_size)
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter['schema']['minimum'] = 1
+        return parameters
 
     def get_paginated_response_schema(self, schema):
         """DRF marks next/previous with OpenAPI 3.0's `nullable`; the schema is 3.1, where null is a type."""

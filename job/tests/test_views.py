@@ -124,12 +124,16 @@ class TestPagination:
         assert capped['count'] == 1001 and len(capped['results']) == 1000
         assert '?page=2&page_size=5000' in capped['next']
 
-    @pytest.mark.parametrize('size', ['0', '-5', 'ten', ''])
-    def test_unusable_page_size_falls_back_to_the_default(self, api, size):
+    def test_empty_page_size_is_the_default(self, api):
         for _ in range(3):
             make_execution()
-        response = api.get(f'/job-executions/?page_size={size}')
+        response = api.get('/job-executions/?page_size=')
         assert response.status_code == 200 and len(response.json()['results']) == 3
+
+    @pytest.mark.parametrize('size', ['0', '-5', 'ten', 'null', '1.5', '9' * 5000])
+    def test_unusable_page_size_is_a_400_naming_it(self, api, size):
+        response = api.get(f'/job-executions/?page_size={size}')
+        assert response.status_code == 400 and list(response.json()) == ['page_size']
 
     @pytest.mark.parametrize('page', ['0', '-1', 'two', '99999999999999999999999'])
     def test_unusable_page_is_a_json_404(self, api, page):
