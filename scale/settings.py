@@ -191,6 +191,7 @@ REST_FRAMEWORK = {
     'DEFAULT_PAGINATION_CLASS': 'scale.pagination.StandardPagination',
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
+    'EXCEPTION_HANDLER': 'scale.exceptions.api_exception_handler',
 }
 
 # Secure headers on every answer, the API's, the docs page's and the static assets'.
