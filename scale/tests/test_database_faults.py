@@ -2,6 +2,7 @@
 
 The cluster is the test's own, so it can be stopped; the test runs in the PostgreSQL pass of the suite.
 """
+import concurrent.futures
 import contextlib
 import os
 import shutil
@@ -93,3 +94,23 @@ def test_a_statement_past_the_timeout_is_cancelled_and_answers_503(cluster, star
     assert response.status_code == 503
     assert response.json()['detail'].startswith('The database took too long to answer this request')
     assert statuses(base, ['/job-executions/']) == [200]  # the thread and its connection are free again
+
+
+def test_a_request_in_flight_when_postgresql_stops_answers_503(cluster, start_gunicorn):
+    base = start_gunicorn(DATABASE_URL=cluster.url, DATABASE_CONNECT_TIMEOUT=CONNECT_TIMEOUT)
+    blocker = psycopg2.connect(cluster.url)
+    try:
+        blocker.cursor().execute('LOCK TABLE job_exe IN ACCESS EXCLUSIVE MODE')
+        with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+            waiting = pool.submit(requests.get, f'{base}/job-executions/', timeout=10)
+            time.sleep(0.5)  # the request's query now waits on the lock, inside PostgreSQL
+            cluster.stop(mode='fast')
+            response = waiting.result()
+    finally:
+        with contextlib.suppress(psycopg2.Error):
+            blocker.close()
+        cluster.start()
+    assert response.status_code == 503
+    assert response.json() == {'detail': 'The database is unavailable; try again later.'}
+    assert 0.4 < response.elapsed.total_seconds() < 5  # it waited inside PostgreSQL, and not for long after
+    assert statuses(base, ['/job-executions/']) == [200]
