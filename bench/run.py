@@ -18,6 +18,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'scale.settings')
 os.environ.setdefault('SECRET_KEY', 'bench-only-secret-key')
+# Generating and vacuuming a million rows takes longer than a request may: no statement timeout here.
+os.environ.setdefault('DATABASE_STATEMENT_TIMEOUT', '0')
 os.environ['ALLOWED_HOSTS'] = '127.0.0.1,testserver'
 
 import django  # noqa: E402

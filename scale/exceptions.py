@@ -1,5 +1,19 @@
-"""JSON bodies for the errors Django answers itself (DRF already answers its own in JSON)."""
+"""JSON bodies for the errors Django answers itself, and 503 for a database that is down or too slow.
+
+DRF already answers its own errors in JSON; `api_exception_handler` adds the database's failures to them.
+"""
+import logging
+
+from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
+from rest_framework.views import exception_handler, set_rollback
+
+logger = logging.getLogger(__name__)
+
+# Seconds a client is asked to wait: about what a database restart or a failover takes.
+DATABASE_RETRY_AFTER = 5
+# PostgreSQL's SQLSTATE for a statement cancelled, here by statement_timeout.
+QUERY_CANCELED = '57014'
 
 
 def bad_request(request, exception=None):
@@ -17,3 +31,30 @@ def page_not_found(request, exception=None):
 
 def server_error(request):
     return JsonResponse({'detail': 'Internal server error.'}, status=500)
+
+
+def api_exception_handler(exc, context):
+    """DRF's answers, plus 503 for a database that cannot be reached or cancelled a query: the server's
+    trouble, which a later retry may not meet, not the client's mistake.
+
+    The 503 is plain JSON even for a browser: the browsable API's page would query the database again.
+    """
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return database_unavailable(exc)
+    return exception_handler(exc, context)
+
+
+def database_unavailable(error):
+    cancelled = sqlstate(error) == QUERY_CANCELED
+    logger.warning('Database error answered 503: %s', str(error).strip(),
+                   extra={'event': 'statement_timeout' if cancelled else 'database_unavailable'})
+    set_rollback()
+    detail = ('The database took too long to answer this request; narrow the filters or try again later.'
+              if cancelled else 'The database is unavailable; try again later.')
+    return JsonResponse({'detail': detail}, status=503, headers={'Retry-After': str(DATABASE_RETRY_AFTER)})
+
+
+def sqlstate(error):
+    """The SQLSTATE of the driver's error behind Django's wrapper (psycopg2: pgcode, psycopg 3: sqlstate)."""
+    cause = error.__cause__
+    return getattr(cause, 'pgcode', None) or getattr(cause, 'sqlstate', None)

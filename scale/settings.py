@@ -117,6 +117,12 @@ WSGI_APPLICATION = 'scale.wsgi.application'
 # A database that does not answer within these limits makes /readyz answer 503 instead of hanging.
 DATABASE_CONNECT_TIMEOUT = env_float('DATABASE_CONNECT_TIMEOUT', 3.0)
 READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
+# PostgreSQL cancels any statement running longer than this (0: never), so a pathological query cannot pin a
+# worker thread and a database connection; the request answers 503.
+DATABASE_STATEMENT_TIMEOUT = env_float('DATABASE_STATEMENT_TIMEOUT', 15.0)
+if DATABASE_STATEMENT_TIMEOUT < 0:
+    raise ImproperlyConfigured(f'DATABASE_STATEMENT_TIMEOUT must be 0 or more seconds, got '
+                               f'{DATABASE_STATEMENT_TIMEOUT}')
 
 
 # The same backends, wrapped to count queries and time them for /metrics (PostgreSQL's also reads Scale's
@@ -127,10 +133,17 @@ _INSTRUMENTED_ENGINES = {
 }
 
 
+def statement_timeout_ms(seconds):
+    """PostgreSQL's milliseconds; a positive timeout never rounds down to 0, which would turn it off."""
+    return max(1, round(seconds * 1000)) if seconds > 0 else 0
+
+
 def database_settings(url):
     database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if database['ENGINE'] == 'django.db.backends.postgresql':
-        database.setdefault('OPTIONS', {})['connect_timeout'] = max(1, round(DATABASE_CONNECT_TIMEOUT))
+        options = database.setdefault('OPTIONS', {})
+        options['connect_timeout'] = max(1, round(DATABASE_CONNECT_TIMEOUT))
+        options['options'] = f'-c statement_timeout={statement_timeout_ms(DATABASE_STATEMENT_TIMEOUT)}'
     database['ENGINE'] = _INSTRUMENTED_ENGINES.get(database['ENGINE'], database['ENGINE'])
     return database
 
@@ -191,6 +204,7 @@ REST_FRAMEWORK = {
     'DEFAULT_PAGINATION_CLASS': 'scale.pagination.StandardPagination',
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
+    'EXCEPTION_HANDLER': 'scale.exceptions.api_exception_handler',
 }
 
 # Secure headers on every answer, the API's, the docs page's and the static assets'.

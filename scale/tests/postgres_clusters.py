@@ -41,13 +41,16 @@ class Cluster:
         if result.returncode != 0:
             raise RuntimeError(f'{tool} failed: {result.stdout}{result.stderr}')
 
+    def initdb(self):
+        self.run('initdb', '-D', self.data_dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync')
+
     def start(self, *settings):
         options = ' '.join([f'-p {self.port} -k {self.data_dir.parent}', '-c listen_addresses=127.0.0.1',
                             '-c fsync=off', *settings])
         self.run('pg_ctl', '-D', self.data_dir, '-l', f'{self.data_dir}.log', '-w', '-t', '60', '-o', options, 'start')
 
-    def stop(self):
-        self.run('pg_ctl', '-D', self.data_dir, '-m', 'immediate', '-w', 'stop')
+    def stop(self, mode='immediate'):
+        self.run('pg_ctl', '-D', self.data_dir, '-m', mode, '-w', 'stop')
 
 
 def make_workdir():
@@ -61,7 +64,7 @@ def make_workdir():
 def start_primary_and_replica(bin_dir, workdir):
     """A primary with WAL for streaming, and a hot standby cloned from it with pg_basebackup."""
     primary = Cluster(bin_dir, workdir / 'primary', free_port())
-    primary.run('initdb', '-D', primary.data_dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync')
+    primary.initdb()
     primary.start('-c wal_level=replica -c max_wal_senders=4')
     replica = Cluster(bin_dir, workdir / 'replica', free_port())
     primary.run('pg_basebackup', '-h', '127.0.0.1', '-p', primary.port, '-U', 'postgres',

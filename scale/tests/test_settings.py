@@ -23,6 +23,7 @@ def start_up(**env):
     ({}, 'SECRET_KEY'),
     ({'SECRET_KEY': 'k', 'API_TOKENS': 'short'}, 'API_TOKENS'),
     ({'SECRET_KEY': 'k', 'READINESS_TIMEOUT': 'soon'}, 'READINESS_TIMEOUT'),
+    ({'SECRET_KEY': 'k', 'DATABASE_STATEMENT_TIMEOUT': '-1'}, 'DATABASE_STATEMENT_TIMEOUT'),
     ({'SECRET_KEY': 'k', 'CACHE_URL': 'memcached://cache:11211'}, 'CACHE_URL'),
     ({'SECRET_KEY': 'k', 'DATABASE_REPLICA_URLS': 'sqlite:///replica.db'}, 'DATABASE_REPLICA_URLS'),
 ])
