@@ -21,8 +21,12 @@ ANSWER_CHECKS = [
 
 
 @pytest.fixture
-def stored_executions(db):
-    """Ids 1 and 2 exist, so generated ids sometimes hit a row with every relation set, or one with none."""
+def stored_executions(transactional_db):
+    """Ids 1 and 2 exist, so generated ids sometimes hit a row with every relation set, or one with none.
+
+    Transactional: requests go straight to the WSGI application, whose end-of-request hook closes a connection
+    left inside a test's transaction (the test client switches that hook off; a real server does not).
+    """
     make_full_execution(id=1)
     make_execution(id=2, status='QUEUED', node=None, stdout=None, stderr=None)
 
