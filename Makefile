@@ -50,8 +50,9 @@ bench: venv
 bench-memory: venv
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/memory.py $(BENCH_ARGS)
 
-# 50 clients for 60 s on a mix of lists, details and logs at 1,000,000 executions, with wrk (apt-get install wrk);
+# 50 clients for 60 s on a mix of lists, details and logs at 1,000,000 executions, with wrk (installed if missing);
 # LOAD_ARGS="--executions 100000 --seconds 20" for less. See docs/performance.md, "Load: 50 clients for 60 s".
 load: venv
-	@command -v wrk >/dev/null || { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
+	@command -v wrk >/dev/null || { [ "$$(id -u)" = 0 ] && apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } \
+		|| { echo "wrk is needed: apt-get install wrk" >&2; exit 1; }
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/load.py $(LOAD_ARGS)

@@ -31,3 +31,13 @@ def test_other_endpoints_are_not_throttled(api, settings):
     execution = make_execution()
     for _ in range(3):
         assert api.get(f'/job-executions/{execution.id}/').status_code == 200
+
+
+def test_a_cache_that_is_down_does_not_fail_the_logs(api, settings, closed_port, caplog):
+    settings.CACHES = {'default': {
+        'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': f'redis://127.0.0.1:{closed_port}/0',
+        'OPTIONS': {'socket_connect_timeout': 0.5, 'socket_timeout': 0.5}}}
+    execution = make_execution(stdout='out')
+    assert api.get(f'/job-executions/{execution.id}/logs/').status_code == 200
+    assert api.get(f'/job-executions/{execution.id}/logs/stdout/').content == b'out'
+    assert 'Logs throttle not applied' in caplog.text
