@@ -99,7 +99,7 @@ class LogStream:
             return self.stored_size, None
         try:
             return self.stored_size + file_size(self.node, self.live_url, deadline), None
-        except (AgentError, KeyError, TypeError) as error:
+        except AgentError as error:
             return self.stored_size, self._unavailable(error)
 
     def _unavailable(self, error):

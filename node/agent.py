@@ -60,7 +60,10 @@ def read_url(url):
 
 def file_size(node, url, deadline):
     """The size in bytes of the sandbox file at `url` on `node`."""
-    return _read_call(node, url, -1, 0, deadline)['offset']
+    size = _read_call(node, url, -1, 0, deadline).get('offset')
+    if type(size) is not int or size < 0:  # not isinstance: True is an int too
+        raise AgentError(f'{url} answered a size that is not a byte count: {size!r}')
+    return size
 
 
 def read_range(node, url, offset, length, deadline):
@@ -70,7 +73,9 @@ def read_range(node, url, offset, length, deadline):
     """
     pieces, received = [], 0
     while received < length:
-        data = _read_data(_read_call(node, url, offset + received, length - received, deadline))
+        wanted = length - received
+        data = _read_data(_read_call(node, url, offset + received, wanted, deadline), offset + received, url)
+        data = data[:wanted]  # an agent answering more than asked must not shift the bytes after these
         if not data:
             break
         pieces.append(data)
@@ -122,18 +127,33 @@ def _read_call(node, url, offset, length, deadline):
         raise AgentError(f'{url} could not be read: {error}')
     if response.status_code != 200:
         raise AgentError(f'{url} answered HTTP {response.status_code}')
+    return _json_object(response.content, url)
+
+
+def _json_object(body, url):
     try:
         # The agent puts the file's raw bytes in the JSON string; surrogateescape gives back invalid ones exactly.
-        return json.loads(response.content.decode('utf-8', 'surrogateescape'))
-    except ValueError as error:
+        answer = json.loads(body.decode('utf-8', 'surrogateescape'))
+    except (ValueError, RecursionError) as error:  # RecursionError: arrays nested deeper than the stack
         raise AgentError(f'{url} answered something that is not JSON: {error}')
+    if not isinstance(answer, dict):
+        raise AgentError(f'{url} answered JSON that is not an object')
+    return answer
 
 
-def _read_data(answer):
+def _read_data(answer, offset, url):
+    """The file's bytes in a read answer, checked to be the bytes asked for."""
+    data = answer.get('data')
+    if not isinstance(data, str):
+        raise AgentError(f'{url} answered a read without data')
     try:
-        return answer['data'].encode('utf-8', 'surrogateescape')
-    except (KeyError, TypeError, AttributeError):
-        raise AgentError('the agent answered a read without data')
+        data = data.encode('utf-8', 'surrogateescape')
+    except UnicodeEncodeError:  # an escaped lone surrogate such as \ud800 stands for no byte of any file
+        raise AgentError(f'{url} answered data that are not a file\'s bytes')
+    # Bytes from another offset would land at the wrong place in the stream.
+    if data and answer.get('offset') != offset:
+        raise AgentError(f'{url} answered bytes from offset {answer.get("offset")!r} when {offset} was asked')
+    return data
 
 
 def _result_or_none(future, url, deadline):

@@ -18,8 +18,8 @@ LIVE = b'live 1\n'
 TIMEOUT = 0.3
 # One agent deadline, plus the time a test client and the database take.
 BOUND = TIMEOUT + 0.5
-ALL_FAULTS = ['connection refused', '404', '500', 'not json', 'not an object', 'no data', 'data not a string',
-              'reset mid-body']
+ALL_FAULTS = ['connection refused', '404', '500', 'not json', 'deep json', 'not an object', 'no data',
+              'data not a string', 'offset not an int', 'escaped lone surrogate', 'reset mid-body']
 
 
 def text(api, execution, **params):

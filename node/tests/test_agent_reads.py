@@ -50,3 +50,14 @@ def test_tails_give_up_at_the_deadline(hanging_agent):
     started = time.monotonic()
     assert read_tails(agent, [url, url], max_bytes=10, timeout=0.3) == [None, None]
     assert time.monotonic() - started < 0.3 + 0.5
+
+
+@pytest.mark.parametrize('fault', ['deep json', 'not an object', 'escaped lone surrogate', 'offset not an int'])
+def test_answers_that_are_no_file_bytes_are_agent_errors(fault_agent, fault):
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', fault
+    agent, url, deadline = node(fault_agent.host, fault_agent.port), fault_agent.url(), time.monotonic() + 1
+    with pytest.raises(AgentError):
+        read_range(agent, url, 0, 10, deadline)
+    if fault != 'escaped lone surrogate':  # a size call ignores the data
+        with pytest.raises(AgentError):
+            file_size(agent, url, deadline)
