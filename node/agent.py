@@ -12,6 +12,7 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from prometheus_client import Counter, Histogram
 
@@ -23,6 +24,8 @@ _session = requests.Session()
 _session.headers['User-Agent'] = USER_AGENT
 # Fetches run here so a request can wait for all of them at once and give up at a deadline.
 _fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix='agent-fetch')
+# Bodies are read in pieces of at most this many bytes, checking the deadline after each.
+_PIECE_BYTES = 64 * 1024
 
 
 AGENT_FETCHES = Counter('scale_agent_fetches_total', 'Read calls to Mesos agents, by outcome.', ['outcome'])
@@ -117,17 +120,32 @@ def _measured(call):
 @_measured
 def _read_call(node, url, offset, length, deadline):
     check_agent_url(url, node)
+    params = {'offset': offset, 'length': length}
+    timeout = _time_left(url, deadline)
+    try:
+        with _session.get(read_url(url), params=params, timeout=(timeout, timeout), stream=True) as response:
+            if response.status_code != 200:
+                raise AgentError(f'{url} answered HTTP {response.status_code}')
+            return _json_object(_body_by_deadline(response, url, deadline), url)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+        raise AgentError(f'{url} could not be read: {error}')
+
+
+def _body_by_deadline(response, url, deadline):
+    """The answer's body, given up at `deadline`. The socket timeout only bounds each wait for the next bytes,
+    so an agent that drips them would otherwise hold the call (and a follow's poll) for as long as it likes."""
+    pieces = []
+    while piece := response.raw.read1(_PIECE_BYTES, decode_content=True):
+        pieces.append(piece)
+        _time_left(url, deadline)
+    return b''.join(pieces)
+
+
+def _time_left(url, deadline):
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise AgentError(f'{url} was not read within the time limit')
-    params = {'offset': offset, 'length': length}
-    try:
-        response = _session.get(read_url(url), params=params, timeout=(remaining, remaining))
-    except requests.RequestException as error:
-        raise AgentError(f'{url} could not be read: {error}')
-    if response.status_code != 200:
-        raise AgentError(f'{url} answered HTTP {response.status_code}')
-    return _json_object(response.content, url)
+    return remaining
 
 
 def _json_object(body, url):

@@ -19,7 +19,7 @@ TIMEOUT = 0.3
 # One agent deadline, plus the time a test client and the database take.
 BOUND = TIMEOUT + 0.5
 ALL_FAULTS = ['connection refused', '404', '500', 'not json', 'deep json', 'not an object', 'no data',
-              'data not a string', 'offset not an int', 'escaped lone surrogate', 'reset mid-body']
+              'data not a string', 'offset not an int', 'escaped lone surrogate', 'reset mid-body', 'slow drip']
 
 
 def text(api, execution, **params):

@@ -61,3 +61,18 @@ def test_answers_that_are_no_file_bytes_are_agent_errors(fault_agent, fault):
     if fault != 'escaped lone surrogate':  # a size call ignores the data
         with pytest.raises(AgentError):
             file_size(agent, url, deadline)
+
+
+def test_an_agent_that_drips_its_answer_is_given_up_at_the_deadline(fault_agent):
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'slow drip'  # about 2 s to answer a read
+    agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
+    started = time.monotonic()
+    with pytest.raises(AgentError, match='time limit'):
+        read_range(agent, url, 0, 10, started + 0.3)
+    assert time.monotonic() - started < 0.3 + 0.2
+
+
+def test_an_answer_cut_short_by_a_reset_is_an_agent_error(fault_agent):
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'reset mid-body'
+    with pytest.raises(AgentError, match='could not be read'):
+        read_range(node(fault_agent.host, fault_agent.port), fault_agent.url(), 0, 10, time.monotonic() + 1)
