@@ -139,6 +139,18 @@ class TestInvalidUtf8:
 class TestShrinkingFile:
     """The task's file got shorter than what was read of it: it was truncated or rotated."""
 
+    def test_a_read_beyond_the_live_size_answers_nothing_and_says_so(self, api, execution, fault_agent):
+        offset = len(STORED_BYTES + LIVE)
+        fault_agent.content = b''
+        response = text(api, execution, offset=offset)
+        assert response.status_code == 200 and response.content == b''
+        assert response['X-Log-Offset'] == str(offset) and response['X-More-Data'] == 'true'
+        assert 'truncated or rotated' in response['X-Log-Warning']
+
+    def test_at_the_end_of_a_file_that_did_not_shrink_nothing_new_is_no_warning(self, api, execution):
+        response = text(api, execution, offset=len(STORED_BYTES + LIVE))
+        assert response.status_code == 200 and response.content == b'' and 'X-Log-Warning' not in response
+
     def test_reads_and_tails_from_before_the_cut_see_the_file_as_it_is_now(self, api, execution, fault_agent):
         fault_agent.content = b'new\n'
         assert text(api, execution).content == STORED_BYTES + b'new\n'
