@@ -16,11 +16,14 @@ import urllib3
 from django.conf import settings
 from prometheus_client import Counter, Histogram
 
+from node.bounded_http import head_bounded_session
+
 logger = logging.getLogger(__name__)
 
 USER_AGENT = 'scale-job-execution-service'
 
-_session = requests.Session()
+# Headers too are read within the timeout in all, not only each wait for the next bytes.
+_session = head_bounded_session()
 _session.headers['User-Agent'] = USER_AGENT
 # Fetches run here so a request can wait for all of them at once and give up at a deadline.
 _fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix='agent-fetch')

@@ -19,7 +19,8 @@ TIMEOUT = 0.3
 # One agent deadline, plus the time a test client and the database take.
 BOUND = TIMEOUT + 0.5
 ALL_FAULTS = ['connection refused', '404', '500', 'not json', 'deep json', 'not an object', 'no data',
-              'data not a string', 'offset not an int', 'escaped lone surrogate', 'reset mid-body', 'slow drip']
+              'data not a string', 'offset not an int', 'escaped lone surrogate', 'reset mid-body', 'slow drip',
+              'slow drip from the status line']
 
 
 def text(api, execution, **params):

@@ -27,6 +27,7 @@ FAULTS = {
     'escaped lone surrogate': lambda request: (200, b'{"data": "\\ud800", "offset": %d}' % request.answer_offset),
     'reset mid-body': None,  # a behaviour of the connection, not an answer: see _answer
     'slow drip': None,
+    'slow drip from the status line': None,
 }
 
 
@@ -105,10 +106,12 @@ class FaultAgent:
             # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             return False
-        if fault == 'slow drip':
+        if fault in ('slow drip', 'slow drip from the status line'):
             body = request.honest_body()
-            connection.sendall(_head(200, len(body)))
-            for byte in body:
+            if fault == 'slow drip':  # the head at once, then the body byte by byte
+                connection.sendall(_head(200, len(body)))
+            answer = body if fault == 'slow drip' else _head(200, len(body)) + body
+            for byte in answer:
                 time.sleep(self.drip_seconds)
                 connection.sendall(bytes([byte]))
             return True

@@ -76,3 +76,12 @@ def test_an_answer_cut_short_by_a_reset_is_an_agent_error(fault_agent):
     fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'reset mid-body'
     with pytest.raises(AgentError, match='could not be read'):
         read_range(node(fault_agent.host, fault_agent.port), fault_agent.url(), 0, 10, time.monotonic() + 1)
+
+
+def test_an_agent_that_drips_its_status_line_is_given_up_at_the_deadline(fault_agent):
+    fault_agent.content, fault_agent.fault = b'0123456789', 'slow drip from the status line'
+    agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
+    started = time.monotonic()
+    with pytest.raises(AgentError):
+        file_size(agent, url, started + 0.3)
+    assert time.monotonic() - started < 0.3 + 0.2
