@@ -60,6 +60,11 @@ class FaultAgent:
         self._connections, self._stopped = [], threading.Event()
         threading.Thread(target=self._accept_forever, name='fault-agent', daemon=True).start()
 
+    @property
+    def connections(self):
+        """How many connections were opened to it."""
+        return len(self._connections)
+
     def url(self, path='/run/stdout'):
         return f'http://{self.host}:{self.port}/files/download.json?path={path}'
 

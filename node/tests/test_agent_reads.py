@@ -85,3 +85,11 @@ def test_an_agent_that_drips_its_status_line_is_given_up_at_the_deadline(fault_a
     with pytest.raises(AgentError):
         file_size(agent, url, started + 0.3)
     assert time.monotonic() - started < 0.3 + 0.2
+
+
+def test_the_calls_of_a_long_range_share_one_connection(fault_agent):
+    fault_agent.content = b'x' * 200_000  # four agent reads of at most 64 KiB
+    agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
+    assert len(read_range(agent, url, 0, 200_000, time.monotonic() + 2)) == 200_000
+    # Bodies read piece by piece are still read to their end, so each connection goes back to the pool.
+    assert fault_agent.calls == 4 and fault_agent.connections == 1
