@@ -9,6 +9,7 @@ import pytest
 
 from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
+from node.tests.fault_agent import FAULTS
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +19,8 @@ LIVE = b'live 1\n'
 TIMEOUT = 0.3
 # One agent deadline, plus the time a test client and the database take.
 BOUND = TIMEOUT + 0.5
-ALL_FAULTS = ['connection refused', '404', '500', 'not json', 'deep json', 'not an object', 'no data',
-              'data not a string', 'offset not an int', 'escaped lone surrogate', 'reset mid-body', 'slow drip',
-              'slow drip from the status line']
+# Every fault the agent can play, so a fault added there is tried here too.
+ALL_FAULTS = ['connection refused', *FAULTS]
 
 
 def text(api, execution, **params):
