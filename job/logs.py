@@ -87,11 +87,20 @@ class LogStream:
         if wanted_live <= 0 or not self.live_url or len(data) < wanted_stored:
             return data, None
         try:
-            live_offset = max(0, offset - self.stored_size)
-            live = read_range(self.node, self.live_url, live_offset, wanted_live, deadline)
+            live = self._read_live(max(0, offset - self.stored_size), wanted_live, deadline)
             return (bytes(data) + live if data else live), None
         except AgentError as error:
             return data, self._unavailable(error)
+
+    def _read_live(self, live_offset, length, deadline):
+        """Bytes of the sandbox file from `live_offset`; AgentError if the file is now shorter than that."""
+        # The byte before the offset comes along, so one call tells "nothing new yet" (that byte alone) from a
+        # file that was truncated or rotated under the reader (nothing at all).
+        start = max(0, live_offset - 1)
+        data = read_range(self.node, self.live_url, start, length + live_offset - start, deadline)
+        if live_offset and not data:
+            raise AgentError(f'the task\'s file is shorter than offset {live_offset}: it was truncated or rotated')
+        return data[live_offset - start:]
 
     def size(self, deadline):
         """(the stream's size in bytes as far as it can be read now, a warning or None)."""
@@ -99,7 +108,7 @@ class LogStream:
             return self.stored_size, None
         try:
             return self.stored_size + file_size(self.node, self.live_url, deadline), None
-        except (AgentError, KeyError, TypeError) as error:
+        except AgentError as error:
             return self.stored_size, self._unavailable(error)
 
     def _unavailable(self, error):

@@ -12,17 +12,23 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
 
 import requests
+import urllib3
 from django.conf import settings
 from prometheus_client import Counter, Histogram
+
+from node.bounded_http import head_bounded_session
 
 logger = logging.getLogger(__name__)
 
 USER_AGENT = 'scale-job-execution-service'
 
-_session = requests.Session()
+# Headers too are read within the timeout in all, not only each wait for the next bytes.
+_session = head_bounded_session()
 _session.headers['User-Agent'] = USER_AGENT
 # Fetches run here so a request can wait for all of them at once and give up at a deadline.
 _fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix='agent-fetch')
+# Bodies are read in pieces of at most this many bytes, checking the deadline after each.
+_PIECE_BYTES = 64 * 1024
 
 
 AGENT_FETCHES = Counter('scale_agent_fetches_total', 'Read calls to Mesos agents, by outcome.', ['outcome'])
@@ -60,7 +66,10 @@ def read_url(url):
 
 def file_size(node, url, deadline):
     """The size in bytes of the sandbox file at `url` on `node`."""
-    return _read_call(node, url, -1, 0, deadline)['offset']
+    size = _read_call(node, url, -1, 0, deadline).get('offset')
+    if type(size) is not int or size < 0:  # not isinstance: True is an int too
+        raise AgentError(f'{url} answered a size that is not a byte count: {size!r}')
+    return size
 
 
 def read_range(node, url, offset, length, deadline):
@@ -70,7 +79,9 @@ def read_range(node, url, offset, length, deadline):
     """
     pieces, received = [], 0
     while received < length:
-        data = _read_data(_read_call(node, url, offset + received, length - received, deadline))
+        wanted = length - received
+        data = _read_data(_read_call(node, url, offset + received, wanted, deadline), offset + received, url)
+        data = data[:wanted]  # an agent answering more than asked must not shift the bytes after these
         if not data:
             break
         pieces.append(data)
@@ -112,28 +123,58 @@ def _measured(call):
 @_measured
 def _read_call(node, url, offset, length, deadline):
     check_agent_url(url, node)
+    params = {'offset': offset, 'length': length}
+    timeout = _time_left(url, deadline)
+    try:
+        with _session.get(read_url(url), params=params, timeout=(timeout, timeout), stream=True) as response:
+            if response.status_code != 200:
+                raise AgentError(f'{url} answered HTTP {response.status_code}')
+            return _json_object(_body_by_deadline(response, url, deadline), url)
+    except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
+        raise AgentError(f'{url} could not be read: {error}')
+
+
+def _body_by_deadline(response, url, deadline):
+    """The answer's body, given up at `deadline`. The socket timeout only bounds each wait for the next bytes,
+    so an agent that drips them would otherwise hold the call (and a follow's poll) for as long as it likes."""
+    pieces = []
+    while piece := response.raw.read1(_PIECE_BYTES, decode_content=True):
+        pieces.append(piece)
+        _time_left(url, deadline)
+    return b''.join(pieces)
+
+
+def _time_left(url, deadline):
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         raise AgentError(f'{url} was not read within the time limit')
-    params = {'offset': offset, 'length': length}
-    try:
-        response = _session.get(read_url(url), params=params, timeout=(remaining, remaining))
-    except requests.RequestException as error:
-        raise AgentError(f'{url} could not be read: {error}')
-    if response.status_code != 200:
-        raise AgentError(f'{url} answered HTTP {response.status_code}')
+    return remaining
+
+
+def _json_object(body, url):
     try:
         # The agent puts the file's raw bytes in the JSON string; surrogateescape gives back invalid ones exactly.
-        return json.loads(response.content.decode('utf-8', 'surrogateescape'))
-    except ValueError as error:
+        answer = json.loads(body.decode('utf-8', 'surrogateescape'))
+    except (ValueError, RecursionError) as error:  # RecursionError: arrays nested deeper than the stack
         raise AgentError(f'{url} answered something that is not JSON: {error}')
+    if not isinstance(answer, dict):
+        raise AgentError(f'{url} answered JSON that is not an object')
+    return answer
 
 
-def _read_data(answer):
+def _read_data(answer, offset, url):
+    """The file's bytes in a read answer, checked to be the bytes asked for."""
+    data = answer.get('data')
+    if not isinstance(data, str):
+        raise AgentError(f'{url} answered a read without data')
     try:
-        return answer['data'].encode('utf-8', 'surrogateescape')
-    except (KeyError, TypeError, AttributeError):
-        raise AgentError('the agent answered a read without data')
+        data = data.encode('utf-8', 'surrogateescape')
+    except UnicodeEncodeError:  # an escaped lone surrogate such as \ud800 stands for no byte of any file
+        raise AgentError(f'{url} answered data that are not a file\'s bytes')
+    # Bytes from another offset would land at the wrong place in the stream.
+    if data and answer.get('offset') != offset:
+        raise AgentError(f'{url} answered bytes from offset {answer.get("offset")!r} when {offset} was asked')
+    return data
 
 
 def _result_or_none(future, url, deadline):

@@ -50,3 +50,46 @@ def test_tails_give_up_at_the_deadline(hanging_agent):
     started = time.monotonic()
     assert read_tails(agent, [url, url], max_bytes=10, timeout=0.3) == [None, None]
     assert time.monotonic() - started < 0.3 + 0.5
+
+
+@pytest.mark.parametrize('fault', ['deep json', 'not an object', 'escaped lone surrogate', 'offset not an int'])
+def test_answers_that_are_no_file_bytes_are_agent_errors(fault_agent, fault):
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', fault
+    agent, url, deadline = node(fault_agent.host, fault_agent.port), fault_agent.url(), time.monotonic() + 1
+    with pytest.raises(AgentError):
+        read_range(agent, url, 0, 10, deadline)
+    if fault != 'escaped lone surrogate':  # a size call ignores the data
+        with pytest.raises(AgentError):
+            file_size(agent, url, deadline)
+
+
+def test_an_agent_that_drips_its_answer_is_given_up_at_the_deadline(fault_agent):
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'slow drip'  # about 2 s to answer a read
+    agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
+    started = time.monotonic()
+    with pytest.raises(AgentError, match='time limit'):
+        read_range(agent, url, 0, 10, started + 0.3)
+    assert time.monotonic() - started < 0.3 + 0.2
+
+
+def test_an_answer_cut_short_by_a_reset_is_an_agent_error(fault_agent):
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'reset mid-body'
+    with pytest.raises(AgentError, match='could not be read'):
+        read_range(node(fault_agent.host, fault_agent.port), fault_agent.url(), 0, 10, time.monotonic() + 1)
+
+
+def test_an_agent_that_drips_its_status_line_is_given_up_at_the_deadline(fault_agent):
+    fault_agent.content, fault_agent.fault = b'0123456789', 'slow drip from the status line'
+    agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
+    started = time.monotonic()
+    with pytest.raises(AgentError):
+        file_size(agent, url, started + 0.3)
+    assert time.monotonic() - started < 0.3 + 0.2
+
+
+def test_the_calls_of_a_long_range_share_one_connection(fault_agent):
+    fault_agent.content = b'x' * 200_000  # four agent reads of at most 64 KiB
+    agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
+    assert len(read_range(agent, url, 0, 200_000, time.monotonic() + 2)) == 200_000
+    # Bodies read piece by piece are still read to their end, so each connection goes back to the pool.
+    assert fault_agent.calls == 4 and fault_agent.connections == 1
