@@ -21,12 +21,15 @@ ANSWER_CHECKS = [
 
 
 @pytest.fixture
-def stored_executions(transactional_db):
+def stored_executions(transactional_db, settings):
     """Ids 1 and 2 exist, so generated ids sometimes hit a row with every relation set, or one with none.
 
     Transactional: requests go straight to the WSGI application, whose end-of-request hook closes a connection
     left inside a test's transaction (the test client switches that hook off; a real server does not).
     """
+    # Execution 2 is not finished: a generated follow=true would otherwise stream for the default five minutes.
+    settings.LOGS_FOLLOW_MAX_SECONDS = 0.3
+    settings.LOGS_FOLLOW_POLL_SECONDS = 0.1
     make_full_execution(id=1)
     make_execution(id=2, status='QUEUED', node=None, stdout=None, stderr=None)
 
