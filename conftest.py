@@ -111,11 +111,15 @@ def start_gunicorn(tmp_path):
             'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
             'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'), **env,
         }
-        server = subprocess.Popen(
-            [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
-            cwd=Path(__file__).parent, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group, so stopping it ends its workers too
-        )
+        # Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls a chatty server.
+        output_path = tmp_path / f'gunicorn-{port}.log'
+        with open(output_path, 'wb') as output:
+            server = subprocess.Popen(
+                [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
+                cwd=Path(__file__).parent, env=env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, so stopping it ends its workers too
+            )
+        server.output_path = output_path
         servers.append(server)
         return _wait_until_up(f'http://127.0.0.1:{port}', server)
 
@@ -144,7 +148,7 @@ def stop_gunicorn(server):
 def _wait_until_up(base, server):
     for _ in range(150):
         if server.poll() is not None:
-            pytest.fail(f'gunicorn exited: {server.stdout.read().decode()}')
+            pytest.fail(f'gunicorn exited: {server.output_path.read_text()}')
         try:
             requests.get(f'{base}/healthz', timeout=5)
             return base

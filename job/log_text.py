@@ -3,7 +3,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 
 from job.logs import LogStream, agent_deadline
 from job.models import JobExecution
@@ -37,7 +37,9 @@ def read_tail(stream, lines, limit, since=0):
     """The last `lines` lines of the stream after byte `since`, at most its last `limit` bytes of them."""
     deadline = agent_deadline()
     end, size_warning = stream.size(deadline)
-    window_start = min(max(since, end - limit), end)
+    if since >= end:  # nothing after `since` yet: the next offset stays where the client already is
+        return LogRead(b'', since, since, not stream.is_finished, size_warning)
+    window_start = max(since, end - limit)
     raw, warning = stream.read(window_start, end - window_start, deadline)
     raw = bytes(raw)
     if not stream.is_finished:
@@ -90,7 +92,8 @@ def follow(execution_id, name, offset, limit=None):
 
 
 def _release_database_connection():
-    # A follower waits for minutes; it must not pin one of the database's few connections meanwhile.
-    # Inside a transaction (only in tests) closing is not allowed, and the connection is the test's anyway.
-    if not connection.in_atomic_block:
-        connection.close()
+    # A follower waits for minutes; it must not pin one of the database's few connections meanwhile, on the
+    # primary or on a read replica. Inside a transaction (only in tests) closing is not allowed.
+    for alias_connection in connections.all(initialized_only=True):
+        if not alias_connection.in_atomic_block:
+            alias_connection.close()

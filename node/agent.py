@@ -25,6 +25,8 @@ USER_AGENT = 'scale-job-execution-service'
 # Headers too are read within the timeout in all, not only each wait for the next bytes.
 _session = head_bounded_session()
 _session.headers['User-Agent'] = USER_AGENT
+# Agent calls go straight to the node: no proxies or .netrc credentials from the environment.
+_session.trust_env = False
 # Fetches run here so a request can wait for all of them at once and give up at a deadline.
 _fetchers = ThreadPoolExecutor(max_workers=16, thread_name_prefix='agent-fetch')
 # Bodies are read in pieces of at most this many bytes, checking the deadline after each.
@@ -126,7 +128,9 @@ def _read_call(node, url, offset, length, deadline):
     params = {'offset': offset, 'length': length}
     timeout = _time_left(url, deadline)
     try:
-        with _session.get(read_url(url), params=params, timeout=(timeout, timeout), stream=True) as response:
+        # A redirect could lead anywhere: only the node's own answer counts (3xx is an agent error below).
+        with _session.get(read_url(url), params=params, timeout=(timeout, timeout), stream=True,
+                          allow_redirects=False) as response:
             if response.status_code != 200:
                 raise AgentError(f'{url} answered HTTP {response.status_code}')
             return _json_object(_body_by_deadline(response, url, deadline), url)

@@ -7,6 +7,7 @@ import copy
 
 from django import forms
 from django.db.models import F
+from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.widgets import BaseCSVWidget
 
@@ -90,7 +91,7 @@ class TimestampField(forms.Field):
         if value in self.empty_values:
             return None
         try:
-            return parse_timestamp(value)
+            return parse_timestamp(value, now=getattr(self, 'now', None))
         except TimestampError as error:
             # The message quotes the client's value: pass it as a parameter so a '%' in it is not a format.
             raise forms.ValidationError('%(problem)s', code='invalid', params={'problem': str(error)})
@@ -104,6 +105,14 @@ class TimestampFilter(filters.Filter):
 
 class TimeRangeForm(forms.Form):
     """The form of a filter set with `started` and `ended`: the range must not be empty or reversed."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Both durations count back from one moment, so started=P1D&ended=P1D is the empty range it reads as.
+        now = timezone.now()
+        for name in ('started', 'ended'):
+            if name in self.fields:
+                self.fields[name].now = now
 
     def clean(self):
         cleaned = super().clean()

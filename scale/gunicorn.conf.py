@@ -5,8 +5,8 @@ long streamed log occupies one thread, not a whole process, and the worker's hea
 thread, not by the request threads) keeps the arbiter from killing a worker that is busy streaming.
 """
 import os
-import shutil
 import tempfile
+from pathlib import Path
 
 from prometheus_client import multiprocess
 
@@ -31,13 +31,16 @@ errorlog = '-'
 forwarded_allow_ips = os.environ.get('FORWARDED_ALLOW_IPS', '127.0.0.1')
 
 # Every worker writes its metrics to files here; /metrics adds them up, whichever worker answers the scrape.
-_metrics_dir = os.environ.setdefault('PROMETHEUS_MULTIPROC_DIR', tempfile.mkdtemp(prefix='scale-metrics-'))
+if not os.environ.get('PROMETHEUS_MULTIPROC_DIR'):
+    os.environ['PROMETHEUS_MULTIPROC_DIR'] = tempfile.mkdtemp(prefix='scale-metrics-')
+_metrics_dir = Path(os.environ['PROMETHEUS_MULTIPROC_DIR'])
 
 
 def on_starting(server):
-    """Metrics files of a previous run would be counted again: start from an empty directory."""
-    shutil.rmtree(_metrics_dir, ignore_errors=True)
-    os.makedirs(_metrics_dir, exist_ok=True)
+    """Metrics files of a previous run would be counted again. Only those go: the directory may be an operator's."""
+    _metrics_dir.mkdir(parents=True, exist_ok=True)
+    for metrics_file in _metrics_dir.glob('*.db'):
+        metrics_file.unlink(missing_ok=True)
 
 
 def child_exit(server, worker):

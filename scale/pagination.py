@@ -181,11 +181,20 @@ def decode_cursor(token, model, keys):
     return Cursor(values, backwards)
 
 
+def _storable_text(text):
+    """No NUL (PostgreSQL refuses it) and no lone surrogate (no encoding can send it to the database)."""
+    try:
+        text.encode('utf-8')
+    except UnicodeEncodeError:
+        return False
+    return '\x00' not in text
+
+
 def _parsed(field, value):
     """A cursor value as its column's type; values no column can hold (tampered cursors) are refused."""
     if value is None:
         return None
-    if isinstance(value, (dict, list)) or (isinstance(value, str) and '\x00' in value):
+    if isinstance(value, (dict, list)) or (isinstance(value, str) and not _storable_text(value)):
         raise ValueError(value)
     if isinstance(value, int) and not -(2**63) <= value < 2**63:
         raise ValueError(value)

@@ -2,6 +2,7 @@
 
 Everything that differs between machines comes from environment variables, read here and only here.
 """
+import math
 import os
 import re
 from pathlib import Path
@@ -40,14 +41,19 @@ def env_int(name, default, minimum=1):
     return number
 
 
-def env_float(name, default):
+def env_float(name, default, allow_zero=False):
+    """A positive number of seconds (or zero, where zero means "off")."""
     value = os.environ.get(name)
     if value is None or value == '':
         return default
     try:
-        return float(value)
+        number = float(value)
     except ValueError:
-        raise ImproperlyConfigured(f'{name} must be a number of seconds, got {value!r}')
+        number = None
+    if number is None or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
+        least = '0 or more' if allow_zero else 'more than 0'
+        raise ImproperlyConfigured(f'{name} must be a number of seconds, {least}, got {value!r}')
+    return number
 
 
 DEBUG = env_bool('DEBUG')
@@ -119,10 +125,7 @@ DATABASE_CONNECT_TIMEOUT = env_float('DATABASE_CONNECT_TIMEOUT', 3.0)
 READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
 # PostgreSQL cancels any statement running longer than this (0: never), so a pathological query cannot pin a
 # worker thread and a database connection; the request answers 503.
-DATABASE_STATEMENT_TIMEOUT = env_float('DATABASE_STATEMENT_TIMEOUT', 15.0)
-if DATABASE_STATEMENT_TIMEOUT < 0:
-    raise ImproperlyConfigured(f'DATABASE_STATEMENT_TIMEOUT must be 0 or more seconds, got '
-                               f'{DATABASE_STATEMENT_TIMEOUT}')
+DATABASE_STATEMENT_TIMEOUT = env_float('DATABASE_STATEMENT_TIMEOUT', 15.0, allow_zero=True)
 
 
 # The same backends, wrapped to count queries and time them for /metrics (PostgreSQL's also reads Scale's
@@ -205,6 +208,9 @@ REST_FRAMEWORK = {
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',
     'EXCEPTION_HANDLER': 'scale.exceptions.api_exception_handler',
+    # Proxies in front of the service whose X-Forwarded-For is trusted to name the client (for throttling). With 0,
+    # the client is the connection's address: a header anyone can send must not buy a fresh rate budget.
+    'NUM_PROXIES': env_int('NUM_PROXIES', 0, minimum=0),
 }
 
 # Secure headers on every answer, the API's, the docs page's and the static assets'.

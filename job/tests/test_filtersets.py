@@ -59,6 +59,7 @@ class TestTimeRange:
         'started=2015-01-02T00:00:00Z&ended=2015-01-02T00:00:00Z',
         'started=2015-01-03T00:00:00Z&ended=2015-01-02T00:00:00Z',
         'started=PT1H&ended=PT2H',
+        'started=P1D&ended=P1D',
     ])
     def test_empty_or_reversed_range_is_a_400(self, api, query):
         assert 'earlier than ended' in error_of(api, query)['started'][0]

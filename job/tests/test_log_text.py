@@ -103,6 +103,7 @@ class TestTail:
         response = text(api, make_execution(stdout='a\nb\nc\n'), tail=2, offset=offset)
         assert response.content == expected.encode()
         assert response.status_code == (200 if expected else 204)
+        assert response['X-Log-Offset'] == str(max(offset, 6))  # never back before where the client already is
 
     def test_tail_of_a_running_execution_reaches_into_the_live_file(self, api, sandbox_agent, agent_node):
         sandbox_agent.write(STDOUT_PATH, 'live 1\nlive 2\n')

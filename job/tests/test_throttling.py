@@ -41,3 +41,11 @@ def test_a_cache_that_is_down_does_not_fail_the_logs(api, settings, closed_port,
     assert api.get(f'/job-executions/{execution.id}/logs/').status_code == 200
     assert api.get(f'/job-executions/{execution.id}/logs/stdout/').content == b'out'
     assert 'Logs throttle not applied' in caplog.text
+
+
+def test_a_forwarded_for_header_does_not_buy_a_fresh_budget(api, settings):
+    settings.LOGS_THROTTLE_RATE = '2/min'
+    execution = make_execution()
+    answers = [api.get(f'/job-executions/{execution.id}/logs/', HTTP_X_FORWARDED_FOR=f'10.0.0.{n}').status_code
+               for n in range(4)]
+    assert answers == [200, 200, 429, 429]

@@ -1,4 +1,7 @@
 """The three endpoints against stored rows: shapes, values, pagination, errors, /v3/ and query counts."""
+import base64
+import json
+
 import pytest
 
 from job.models import JobExecution
@@ -414,6 +417,12 @@ class TestKeysetPages:
     def test_a_malformed_cursor_is_a_400(self, api, rows, cursor):
         body = error_of(api, f'cursor={cursor}')
         assert list(body) == ['cursor']
+
+    def test_a_cursor_holding_text_no_database_can_take_is_a_400(self, api, rows):
+        for text in ('\ud800', 'a\x00b'):
+            token = base64.urlsafe_b64encode(json.dumps({'v': [text, 1], 'b': False}).encode()).decode()
+            body = error_of(api, f'order=node__hostname&cursor={token}')
+            assert list(body) == ['cursor']
 
     def test_an_empty_cursor_is_the_first_page(self, api, rows):
         body = api.get('/job-executions/?cursor=&page_size=3').json()

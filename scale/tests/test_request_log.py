@@ -44,7 +44,7 @@ def test_the_server_writes_json_lines_to_stdout(start_gunicorn):
     requests.get(f'{base}/healthz', headers={'X-Request-ID': 'from-test-1'}, timeout=5)
     server = start_gunicorn.servers[-1]
     start_gunicorn.stop(server)
-    output = server.stdout.read().decode().splitlines()
+    output = server.output_path.read_text().splitlines()
     [line] = [json.loads(raw) for raw in output if raw.startswith('{') and 'from-test-1' in raw]
     assert (line['event'], line['method'], line['path'], line['status']) == ('request', 'GET', '/healthz', 200)
     assert line['level'] == 'INFO' and line['logger'] == 'scale.requests' and 'time' in line
