@@ -1,4 +1,5 @@
 """Plain-text reads of one log stream at exact byte offsets: a range, the last lines, or a follow that streams."""
+import threading
 import time
 from dataclasses import dataclass
 
@@ -89,6 +90,45 @@ def follow(execution_id, name, offset, limit=None):
             return
         if len(read.data) < chunk_limit:
             time.sleep(settings.LOGS_FOLLOW_POLL_SECONDS)
+
+
+class FollowSlots:
+    """A follow holds a server thread for minutes: at most LOGS_FOLLOW_MAX_CONCURRENT of them per process, so
+    followers cannot take every thread from the other requests."""
+
+    def __init__(self):
+        self._lock, self._active = threading.Lock(), 0
+
+    def hold(self, chunks):
+        """`chunks` wrapped to hold a slot until the server closes the answer, or None when none is free."""
+        with self._lock:
+            if self._active >= settings.LOGS_FOLLOW_MAX_CONCURRENT:
+                return None
+            self._active += 1
+        return _HeldWhileStreaming(chunks, self._release)
+
+    def _release(self):
+        with self._lock:
+            self._active -= 1
+
+
+class _HeldWhileStreaming:
+    """Iterates `chunks`; `close()` (which the server calls however the answer ended) releases the slot once."""
+
+    def __init__(self, chunks, release):
+        self._chunks, self._release = chunks, release
+
+    def __iter__(self):
+        return iter(self._chunks)
+
+    def close(self):
+        release, self._release = self._release, None
+        if release:
+            release()
+        self._chunks.close()
+
+
+follow_slots = FollowSlots()
 
 
 def _release_database_connection():

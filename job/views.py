@@ -4,13 +4,13 @@ from django.http import Http404, HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from job.filtersets import JobExecutionFilterSet
-from job.log_text import follow, read_range, read_tail
+from job.log_text import follow, follow_slots, read_range, read_tail
 from job.logs import LogStream, capped_log_annotations, with_capped_logs
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
@@ -22,7 +22,9 @@ from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
 from job.versions import DETAIL_VERSION_PATHS, detail_version, last_change, list_version, newest_joined_changes
 from scale.conditional import matches, not_modified, strong_etag, with_validators
-from scale.openapi import BAD_PARAMETERS, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED
+from scale.openapi import (
+    BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
+)
 from scale.pagination import KeysetPagination
 from scale.rows import RowSerializer, SerializedRows
 
@@ -170,7 +172,7 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
     responses={
         (200, _TEXT): OpenApiResponse(OpenApiTypes.STR, description='The bytes from the offset; X-Log-Offset is next.'),
         204: OpenApiResponse(description='Nothing at this offset, and the execution is finished.'),
-        400: BAD_PARAMETERS, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED,
+        400: BAD_PARAMETERS, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED, 503: FOLLOWS_BUSY,
     },
 )
 class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
@@ -205,12 +207,20 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
         offset = params.get('offset', 0)
         if 'tail' in params:
             offset = read_tail(stream, params['tail'], settings.LOGS_MAX_BYTES, since=offset).offset
-        response = StreamingHttpResponse(follow(stream.execution_id, self.stream, offset, params.get('limit')),
-                                         content_type=_TEXT)
+        chunks = follow_slots.hold(follow(stream.execution_id, self.stream, offset, params.get('limit')))
+        if chunks is None:
+            raise FollowsBusy()
+        response = StreamingHttpResponse(chunks, content_type=_TEXT)
         # Proxies must pass bytes on as they come rather than buffer the answer.
         response['X-Accel-Buffering'] = 'no'
         response['X-Log-Offset'] = str(offset)
         return _no_cache(response)
+
+
+class FollowsBusy(APIException):
+    status_code = 503
+    default_detail = 'Too many logs are being followed here right now; poll with offset, or follow again shortly.'
+    wait = 5  # seconds, sent as Retry-After
 
 
 def _text_response(read):

@@ -95,6 +95,7 @@ MIDDLEWARE = [
     'django_prometheus.middleware.PrometheusBeforeMiddleware',
     'scale.request_log.RequestLogMiddleware',
     'django.middleware.security.SecurityMiddleware',
+    'scale.db.routers.OneDatabasePerRequestMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
     # Before CommonMiddleware, so preflight requests and redirects carry the CORS headers.
     'corsheaders.middleware.CorsMiddleware',
@@ -256,6 +257,8 @@ LOGS_JSON_MAX_BYTES = env_int('LOGS_JSON_MAX_BYTES', 10 * 1024 * 1024)
 # A follow ends after this long, and looks for new bytes this often:
 LOGS_FOLLOW_MAX_SECONDS = env_float('LOGS_FOLLOW_MAX_SECONDS', 300.0)
 LOGS_FOLLOW_POLL_SECONDS = env_float('LOGS_FOLLOW_POLL_SECONDS', 1.0)
+# Follows at once per process; each holds a server thread, so keep it below GUNICORN_THREADS. Past it: 503.
+LOGS_FOLLOW_MAX_CONCURRENT = env_int('LOGS_FOLLOW_MAX_CONCURRENT', 4)
 
 # Calls per client to all logs endpoints together, as DRF rates: "120/min", "5/second", "1000/hour".
 LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')

@@ -309,3 +309,28 @@ class TestWhileWriting:
             assert connection.connection is None
         finish(execution, 'x')
         assert list(chunks) == []
+
+
+# Transactional: closing an answer ends its request, which closes a connection left inside a test transaction.
+@pytest.mark.django_db(transaction=True)
+class TestFollowSlots:
+    def test_past_the_maximum_a_follow_is_a_json_503_until_one_ends(self, api, settings):
+        settings.LOGS_FOLLOW_MAX_CONCURRENT = 1
+        settings.LOGS_FOLLOW_MAX_SECONDS = 0.2
+        execution = make_execution(status='RUNNING', stdout='so far\n')
+        holding = text(api, execution, follow='true')
+        refused = text(api, execution, follow='true')
+        assert refused.status_code == 503 and refused['Retry-After'] == '5' and 'followed' in refused.json()['detail']
+        assert b''.join(holding.streaming_content) == b'so far\n'
+        holding.close()  # what the server does when the answer is over
+        again = text(api, execution, follow='true')
+        assert again.status_code == 200
+        again.close()
+
+    def test_a_follow_closed_before_it_was_read_gives_its_slot_back(self, api, settings):
+        settings.LOGS_FOLLOW_MAX_CONCURRENT = 1
+        execution = make_execution(status='RUNNING', stdout='x')
+        text(api, execution, follow='true').close()
+        response = text(api, execution, follow='true')
+        assert response.status_code == 200
+        response.close()

@@ -1,7 +1,11 @@
 """Reads go to a PostgreSQL streaming replica when DATABASE_REPLICA_URLS names some; writes and migrations
 to the primary. A replica that cannot be reached is skipped for REPLICA_RETRY_INTERVAL seconds, and when none
 can be reached reads fall back to the primary, so a replica going down costs one failed connect, not answers.
+
+Within one request every read goes to the same database: replicas lag by different amounts, and a page's count,
+rows and ETag must all describe one state of the data.
 """
+import contextvars
 import logging
 import random
 import threading
@@ -38,11 +42,38 @@ def is_reachable(alias):
         return False
 
 
+_UNCHOSEN = object()
+# The alias the current request reads from; None outside requests (commands read wherever they like).
+_request_alias = contextvars.ContextVar('request_read_alias', default=None)
+
+
+class OneDatabasePerRequestMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        token = _request_alias.set(_UNCHOSEN)
+        try:
+            return self.get_response(request)
+        finally:
+            _request_alias.reset(token)
+
+
+def _any_reachable_alias():
+    replicas = replica_aliases()
+    random.shuffle(replicas)  # spread reads over the replicas
+    return next((alias for alias in replicas if is_reachable(alias)), 'default')
+
+
 class ReplicaRouter:
     def db_for_read(self, model, **hints):
-        replicas = replica_aliases()
-        random.shuffle(replicas)  # spread reads over the replicas
-        return next((alias for alias in replicas if is_reachable(alias)), 'default')
+        chosen = _request_alias.get()
+        if chosen not in (None, _UNCHOSEN) and (chosen == 'default' or is_reachable(chosen)):
+            return chosen
+        alias = _any_reachable_alias()
+        if chosen is not None:
+            _request_alias.set(alias)
+        return alias
 
     def db_for_write(self, model, **hints):
         return 'default'
