@@ -152,12 +152,21 @@ def with_capped_logs(execution, max_bytes):
 
 
 def _load_stored_tails(execution, live, max_bytes):
-    """Fetch only as much of each stored column as the live tail leaves room for under the cap."""
+    """Fetch only as much of each stored column as the live tail leaves room for under the cap.
+
+    Read after the live tails: a task that ended in between has its bytes in the column now and its URL changed,
+    so its live part is dropped rather than answered twice.
+    """
     rooms = {name: max_bytes - (len(tail[0]) if tail else 0) for name, tail in zip(STREAMS, live)}
     tails = {f'{name}_tail': byte_tail(name, max(room, 0)) for name, room in rooms.items()}
-    values = JobExecution.objects.filter(pk=execution.pk).values(**tails).first() or {}
-    for name in STREAMS:
+    sizes = {f'{name}_size': OctetLength(name) for name in STREAMS}
+    urls = [f'current_{name}_url' for name in STREAMS]
+    values = JobExecution.objects.filter(pk=execution.pk).values(*urls, **tails, **sizes).first() or {}
+    for index, name in enumerate(STREAMS):
         setattr(execution, f'{name}_tail', values.get(f'{name}_tail'))
+        setattr(execution, f'{name}_size', values.get(f'{name}_size'))
+        if values.get(f'current_{name}_url') != getattr(execution, f'current_{name}_url'):
+            live[index] = None
 
 
 def _set_capped_stream(execution, name, live_tail, max_bytes):

@@ -2,8 +2,13 @@
 import time
 
 import pytest
+from django.db import connection
+from django.db.models import Value
+from django.db.models.functions import Concat
 
+from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
+from node.sandbox_agent import SandboxRequestHandler
 
 pytestmark = pytest.mark.django_db
 
@@ -171,3 +176,21 @@ def test_a_stream_with_a_url_is_read_live_even_when_the_other_has_none(api, sand
     execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), None)
     body = logs(api, execution)
     assert body['stdout'] == 'pre-task out\njob task out\n' and body['stderr'] == 'pre-task err\n'
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_task_ending_while_its_live_log_is_read_is_not_answered_twice(api, sandbox_agent, agent_node):
+    execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH), None)
+
+    class EndsTheTaskOnItsLastRead(SandboxRequestHandler):
+        """As the scheduler does when a task ends: its file is appended to the column and the URL cleared."""
+
+        def do_GET(self):
+            if 'offset=-1' not in self.path:  # the read of the bytes, after the one for the size
+                JobExecution.objects.filter(pk=execution.pk, current_stdout_url__isnull=False).update(
+                    stdout=Concat('stdout', Value('job task out\n')), current_stdout_url=None)
+                connection.close()
+            super().do_GET()
+
+    sandbox_agent.server.RequestHandlerClass = EndsTheTaskOnItsLastRead
+    assert logs(api, execution)['stdout'] == 'pre-task out\njob task out\n'
