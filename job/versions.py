@@ -4,8 +4,9 @@ Every row Scale writes gets `last_modified` stamped with the current time, so th
 set and its size change on every insert, update or delete in it (a row leaving the set, by deletion or by an
 update that no longer matches the filters, changes the size; a row entering or changing is the newest). Rows
 joined into an answer (job, job type, node, error) can change without touching the execution, so their tables'
-newest changes are covered too: conservative (any job saved renews every list tag) but never stale. Revisions
-and trigger events are never updated by Scale once written, so they are not covered.
+newest changes are covered too: conservative (any job saved renews every list tag). It assumes saves become
+visible in the order of their `last_modified` (see docs/performance.md, "ETags"). Revisions and trigger events are
+never updated by Scale once written, so they are not covered.
 """
 from django.db import connections
 from django.db.models import Subquery
