@@ -76,11 +76,7 @@ def hanging_agent():
 @pytest.fixture
 def closed_port():
     """A loopback port nobody listens on: an agent that is down."""
-    probe = socket.socket()
-    probe.bind(('127.0.0.1', 0))
-    port = probe.getsockname()[1]
-    probe.close()
-    return port
+    return free_port()
 
 
 @pytest.fixture(autouse=True)

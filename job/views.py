@@ -85,7 +85,7 @@ class JobExecutionListView(generics.ListAPIView):
 
 def wants_keyset_pages(query_params):
     """True for `?pagination=cursor` or any `cursor`; another `pagination` value is a 400 naming it."""
-    if query_params.get('pagination', 'cursor') != 'cursor':
+    if 'pagination' in query_params and query_params['pagination'] != 'cursor':
         raise ValidationError({'pagination': ['Use pagination=cursor for keyset pages, or leave it out.']})
     return 'pagination' in query_params or 'cursor' in query_params
 

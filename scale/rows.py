@@ -2,7 +2,9 @@
 
 The DRF serializer stays the single description of a shape: its declared fields are read once to choose the
 columns to select and to generate one dict expression per row, so a page of 1,000 does not pay DRF's per-field
-machinery 50,000 times. Tests check the output is identical to the serializer's.
+machinery 50,000 times. Tests check the output is identical to the serializer's. Only field names (through
+repr), column indexes and generated names reach the generated code; closures instead of one expression measured
+about a fifth slower on a 1,000-row page.
 """
 from rest_framework import serializers
 
