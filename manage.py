@@ -7,6 +7,9 @@ import sys
 def main():
     """Run administrative tasks."""
     os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'scale.settings')
+    # Only serving signs anything; migrate, makemigrations, demo_data and the like need no secret key of their own.
+    if not {'runserver', 'testserver'} & set(sys.argv[1:2]):
+        os.environ.setdefault('SECRET_KEY', 'management-commands-sign-nothing')
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:
