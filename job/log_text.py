@@ -63,11 +63,16 @@ def tail_start(data, lines):
     return position + 1
 
 
+def stream_rows(name):
+    """Executions with just what the stream `name` needs: status, its live URL, the node, its stored size."""
+    return (JobExecution.objects.select_related('node')  # node: the agent that serves the live file
+            .only('status', f'current_{name}_url', 'node__hostname', 'node__port')
+            .annotate(**LogStream.annotations(name)))
+
+
 def load_stream(execution_id, name):
     """The stream `name` of an execution as the row is now, or None if the row is gone."""
-    execution = (JobExecution.objects.select_related('node')  # node: the agent that serves the live file
-                 .only('status', f'current_{name}_url', 'node__hostname', 'node__port')
-                 .annotate(**LogStream.annotations(name)).filter(pk=execution_id).first())
+    execution = stream_rows(name).filter(pk=execution_id).first()
     return execution and LogStream.of(execution, name)
 
 

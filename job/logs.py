@@ -8,7 +8,7 @@ import time
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import BigIntegerField, BinaryField, Case, F, Func, Value, When
+from django.db.models import BigIntegerField, BinaryField, Case, Func, Value, When
 from django.db.models.functions import Greatest
 
 from job.models import JobExecution

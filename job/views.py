@@ -10,7 +10,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from job.filtersets import JobExecutionFilterSet
-from job.log_text import follow, follow_slots, read_range, read_tail
+from job.log_text import follow, follow_slots, read_range, read_tail, stream_rows
 from job.logs import LogStream, capped_log_annotations, with_capped_logs
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
@@ -184,12 +184,7 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
     content_negotiation_class = JsonErrorsNegotiation
 
     def get_queryset(self):
-        return (
-            JobExecution.objects
-            .select_related('node')  # node: the agent that serves the live file
-            .only('status', f'current_{self.stream}_url', 'node__hostname', 'node__port')
-            .annotate(**LogStream.annotations(self.stream))
-        )
+        return stream_rows(self.stream)
 
     def get(self, request, *args, **kwargs):
         params = LogTextParamsSerializer(data=request.query_params)

@@ -91,7 +91,7 @@ def read_range(node, url, offset, length, deadline):
     return b''.join(pieces)
 
 
-def read_tail(node, url, max_bytes, deadline):
+def read_file_tail(node, url, max_bytes, deadline):
     """(the last `max_bytes` bytes of the sandbox file at `url`, the file's size)."""
     size = file_size(node, url, deadline)
     start = max(0, size - max_bytes)
@@ -103,7 +103,7 @@ def read_tails(node, urls, max_bytes, timeout=None):
     the read failed (logged)."""
     timeout = settings.MESOS_AGENT_TIMEOUT if timeout is None else timeout
     deadline = time.monotonic() + timeout
-    futures = [url and _fetchers.submit(read_tail, node, url, max_bytes, deadline) for url in urls]
+    futures = [url and _fetchers.submit(read_file_tail, node, url, max_bytes, deadline) for url in urls]
     return [future and _result_or_none(future, url, deadline) for future, url in zip(futures, urls)]
 
 

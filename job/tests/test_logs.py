@@ -111,7 +111,7 @@ def test_hanging_agent_answers_the_stored_logs_within_the_timeout(api, hanging_a
 @pytest.mark.parametrize('make_url', [
     lambda agent, path: agent.download_url(path, host='localhost'),  # not the node's hostname
     lambda agent, path: f'http://{agent.host}:{agent.port + 1}/files/download.json?path={path}',  # another port
-    lambda agent, path: f'file:///etc/passwd',
+    lambda agent, path: 'file:///etc/passwd',
     lambda agent, path: f'ftp://{agent.host}:{agent.port}/{path}',
     lambda agent, path: f'http://{agent.host}:99999999/x',
 ])
