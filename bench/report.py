@@ -39,12 +39,14 @@ def markdown(rows, plans, arguments, preparation, machine):
     return f"""{BEGIN}
 Measured {machine['date']} on {machine['nproc']} CPUs ({machine['cpu']}), {machine['memory']} of memory,
 PostgreSQL {machine['postgres']} (scripts/with-postgres: default settings, fsync off), Python {machine['python']},
-gunicorn with one sync worker; the client, gunicorn and PostgreSQL share the machine.
+gunicorn as `make serve` runs it (scale/gunicorn.conf.py: gthread) with one worker; the client, gunicorn and
+PostgreSQL share the machine.
 
 Command: `scripts/with-postgres .venv/bin/python bench/run.py --executions {arguments.executions}
 --requests {arguments.requests}` (`make bench`). {arguments.executions:,} executions generated, migrated and
-vacuum-analyzed in {preparation:.0f} s. Latency is the client's, over HTTP, {arguments.requests} requests per case
-after 3 warm-ups. The floor (bench/floor.py: one hand-written SQL query, tuples to dicts, `json.dumps`) is served
+vacuum-analyzed in {preparation:.0f} s. Latency is the client's, over HTTP on a kept-alive connection (as a polling
+browser holds one), {arguments.requests} requests per case after 3 warm-ups; a 304 and its full answer are timed
+alternately. The floor (bench/floor.py: one hand-written SQL query, tuples to dicts, `json.dumps`) is served
 by a second gunicorn with the same settings (bench/floor_app.py), and also timed in the bench process without HTTP;
 the ratio is to the HTTP floor. Every floor's JSON was checked equal to the service's answer (count and results;
 details and logs whole). SQL statements are counted in-process on the same database.

@@ -16,14 +16,15 @@ def free_port():
 
 
 class Gunicorn:
-    """One synchronous worker (the benchmark's client is sequential), started and stopped by this process."""
+    """The production server (scale/gunicorn.conf.py: gthread, keep-alive) with one worker by default, started and
+    stopped by this process."""
 
     def __init__(self, app='scale.wsgi:application', workers=1, **environment):
         self.port = free_port()
         environment = {**os.environ, 'ALLOWED_HOSTS': '127.0.0.1', 'DEBUG': 'false',
                        'SECRET_KEY': os.environ.get('SECRET_KEY') or 'bench-only-secret-key', **environment}
-        command = [sys.executable, '-m', 'gunicorn', '--workers', str(workers), '--bind', f'127.0.0.1:{self.port}',
-                   '--log-level', 'warning', app]
+        command = [sys.executable, '-m', 'gunicorn', '--config', 'scale/gunicorn.conf.py', '--workers', str(workers),
+                   '--bind', f'127.0.0.1:{self.port}', '--log-level', 'warning', app]
         self.process = subprocess.Popen(command, cwd=PROJECT, env=environment)
         self._wait_until_listening()
 
