@@ -194,3 +194,18 @@ class JobExecution(models.Model):
     @property
     def is_finished(self):
         return self.status in self.FINAL_STATUSES
+
+
+class ListedChange(models.Model):
+    """Ours, not Scale's: counts the committed writes to the tables a list answer shows (executions, jobs, job types,
+    nodes, errors). Database triggers (migration 0004) add the rows; the sum of `changes` is the lists' version.
+
+    On PostgreSQL every write statement inserts a row (writers never wait on each other here) and now and then
+    a writer folds committed rows into one, keeping the sum; on SQLite, which has one writer at a time, a single
+    row is incremented.
+    """
+    id = models.BigAutoField(primary_key=True)
+    changes = models.BigIntegerField()
+
+    class Meta:
+        db_table = 'api_listed_change'

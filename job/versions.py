@@ -1,21 +1,19 @@
-"""What the ETags of the job execution answers cover: cheap queries that change whenever a shown row changes.
+"""What the ETags of the job execution answers cover, read by one cheap query each.
 
-Every row Scale writes gets `last_modified` stamped with the current time, so the newest `last_modified` of a
-set and its size change on every insert, update or delete in it (a row leaving the set, by deletion or by an
-update that no longer matches the filters, changes the size; a row entering or changing is the newest). Rows
-joined into an answer (job, job type, node, error) can change without touching the execution, so their tables'
-newest changes are covered too: conservative (any job saved renews every list tag). It assumes saves become
-visible in the order of their `last_modified` (see docs/performance.md, "ETags"). Revisions and trigger events are
-never updated by Scale once written, so they are not covered.
+Lists: the number of committed writes to the tables a list shows, kept by database triggers in the table of
+`ListedChange` (migration job/0004). Every committed insert, update, delete or truncate of an execution, job, job
+type, node or error adds to it when it becomes visible, and nothing else does, so a list answer can only differ
+from one with the same number if the URL differs. It costs a sum over a few rows instead of counting the set, and
+it depends neither on `last_modified` nor on the order in which transactions commit.
+
+Details: the `last_modified` of the execution and of each row joined into its details. Scale stamps it on every
+save; job type revisions and trigger events are never updated once written, so they are not covered.
 """
 from django.db import connections
-from django.db.models import Subquery
 
-from error.models import Error
-from job.models import Job, JobType
-from node.models import Node
+from job.models import ListedChange
 
-_JOINED_MODELS = (Job, JobType, Node, Error)
+_LISTED_CHANGES = f'SELECT CAST(COALESCE(SUM(changes), 0) AS BIGINT) AS changes FROM {ListedChange._meta.db_table}'
 
 # The rows shown in details that have a last_modified, as paths from the execution.
 DETAIL_VERSION_PATHS = (
@@ -24,36 +22,26 @@ DETAIL_VERSION_PATHS = (
 )
 
 
-def _newest(queryset, field):
-    """The set's highest `field`, read from the top of an index instead of aggregating the set."""
-    return queryset.order_by(f'-{field}').values(field)[:1]
-
-
-def newest_joined_changes():
-    """Subqueries for the newest change in each table joined into list rows; evaluated once per query."""
-    return {f'newest_{model._meta.db_table}': Subquery(_newest(model.objects, 'last_modified'))
-            for model in _JOINED_MODELS}
-
-
-def list_version(queryset):
-    """One query over the filtered executions: their count (the page's `count`) and what dates them.
-
-    A SELECT of scalar subqueries, so the dating values are computed once, not aggregated over every counted row.
-    The count selects from the filtered ids alone: ordering and the nested rows add no join to it.
-    """
-    unordered, alias = queryset.order_by(), queryset.db
-    parts = [_sql(unordered.values('pk'), alias), _sql(_newest(unordered, 'last_modified'), alias)]
-    parts += [_sql(_newest(model.objects, 'last_modified'), alias) for model in _JOINED_MODELS]
-    sql = 'SELECT (SELECT COUNT(*) FROM ({}) filtered), {}'.format(
-        parts[0][0], ', '.join(f'({part})' for part, _ in parts[1:]))
+def listed_changes(alias):
+    """The lists' version on database `alias`."""
     with connections[alias].cursor() as cursor:
-        cursor.execute(sql, [param for _, params in parts for param in params])
-        version = cursor.fetchone()
-    return version[0], tuple(version)
+        cursor.execute(_LISTED_CHANGES)
+        return cursor.fetchone()[0]
 
 
-def _sql(queryset, alias):
-    return queryset.query.get_compiler(alias).as_sql()
+def list_version(queryset, known_changes=None):
+    """One statement: the lists' version and, unless it equals `known_changes`, the filtered executions' count.
+
+    Both come from one snapshot, so the count is the one that version describes. When the client's tag names the
+    current version the count is not computed at all: that is what makes a 304 cheap. The count selects the
+    filtered ids alone, so ordering and the nested rows add no join to it.
+    """
+    ids_sql, ids_params = queryset.order_by().values('pk').query.get_compiler(queryset.db).as_sql()
+    sql = (f'SELECT listed.changes, CASE WHEN listed.changes = %s THEN NULL '
+           f'ELSE (SELECT COUNT(*) FROM ({ids_sql}) filtered) END FROM ({_LISTED_CHANGES}) listed')
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(sql, [known_changes, *ids_params])
+        return cursor.fetchone()
 
 
 def detail_version(queryset, pk):

@@ -20,8 +20,8 @@ from job.serializers import (
 )
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
-from job.versions import DETAIL_VERSION_PATHS, detail_version, last_change, list_version, newest_joined_changes
-from scale.conditional import matches, not_modified, strong_etag, with_validators
+from job.versions import DETAIL_VERSION_PATHS, detail_version, last_change, list_version, listed_changes
+from scale.conditional import claimed_serial, matches, not_modified, serial_etag, strong_etag, with_validators
 from scale.openapi import (
     BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
 )
@@ -53,34 +53,41 @@ _DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
 )
 class JobExecutionListView(generics.ListAPIView):
     # The page selects only LIST_ROWS.paths (the serializer's columns); the count joins only what filters need.
+    # Tags carry the lists' version (job.versions), so a current one is checked without counting.
     queryset = JobExecution.objects.all()
     serializer_class = JobExecutionBaseSerializer
     filterset_class = JobExecutionFilterSet
 
     def list(self, request, *args, **kwargs):
-        """Page numbers: 304 from the count query when the client's tag is current, else that count and the page.
+        """One query for the version (and the count, unless the client's tag is current), one for the page.
         `?pagination=cursor` or a `cursor` switches to keyset pages."""
         queryset = self.filter_queryset(self.get_queryset())
         if wants_keyset_pages(request.query_params):
             return self.keyset_list(request, queryset)
-        count, version = list_version(queryset)
-        etag = strong_etag(request, SHAPES_VERSION, LIST_ROWS.paths, version)
+        self.paginator.get_page_size(request)  # a bad page_size is a 400 even to a client holding a tag
+        changes, count = list_version(queryset, known_changes=claimed_serial(request, *self.etag_version()))
+        etag = self.etag(changes)
         if matches(request, etag):
             return not_modified(etag)
         page = self.paginate_queryset(SerializedRows(queryset, LIST_ROWS, count))
         return with_validators(self.get_paginated_response(page), etag)
 
     def keyset_list(self, request, queryset):
-        """A keyset page: its keys from an index range (enough for a 304), then its rows by id. No count."""
-        joined = newest_joined_changes()
-        pages = KeysetPagination(request, queryset.annotate(**joined))
-        key_rows = pages.page_keys('last_modified', *joined)
-        etag = strong_etag(request, SHAPES_VERSION, LIST_ROWS.paths, key_rows, pages.has_more)
+        """A keyset page: one query for the version (enough for a 304), one for the page. No count."""
+        pages = KeysetPagination(request, queryset)
+        etag = self.etag(listed_changes(queryset.db))
         if matches(request, etag):
             return not_modified(etag)
-        ids = [row[pages.id_position] for row in key_rows]
-        body = {**pages.links(key_rows), 'results': rows_in_order(queryset.model, ids)}
+        rows = pages.page(*LIST_ROWS.paths)
+        body = {**pages.links(rows), 'results': [LIST_ROWS.to_dict(row) for row in rows]}
         return with_validators(Response(body), etag)
+
+    def etag(self, changes):
+        return serial_etag(self.request, changes, *self.etag_version())
+
+    @staticmethod
+    def etag_version():
+        return SHAPES_VERSION, LIST_ROWS.paths
 
 
 def wants_keyset_pages(query_params):
@@ -88,13 +95,6 @@ def wants_keyset_pages(query_params):
     if 'pagination' in query_params and query_params['pagination'] != 'cursor':
         raise ValidationError({'pagination': ['Use pagination=cursor for keyset pages, or leave it out.']})
     return 'pagination' in query_params or 'cursor' in query_params
-
-
-def rows_in_order(model, ids):
-    """The list shape of the executions `ids`, in that order."""
-    rows = model._base_manager.filter(pk__in=ids).values_list(*LIST_ROWS.paths)
-    by_id = {row[LIST_ROWS.paths.index('id')]: row for row in rows}
-    return [LIST_ROWS.to_dict(by_id[pk]) for pk in ids if pk in by_id]
 
 
 @extend_schema(responses={200: JobExecutionSerializer, 304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND})

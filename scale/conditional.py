@@ -10,17 +10,40 @@ from django.utils.http import http_date, parse_etags
 
 
 def strong_etag(request, *version):
+    return f'"{_digest(request, version)}"'
+
+
+def serial_etag(request, serial, *version):
+    """A strong tag that shows `serial`, a number that grows with every change of what the answer shows, so a
+    request can read back the serial its client holds (see `claimed_serial`)."""
+    return f'"{serial}-{_digest(request, (serial, *version))}"'
+
+
+def claimed_serial(request, *version):
+    """The serial of a tag in If-None-Match that `serial_etag` made for this request at that serial, or None."""
+    for tag in client_etags(request):
+        serial, dash, _ = tag.strip('"').partition('-')
+        if dash and serial.isascii() and serial.isdigit() and len(serial) <= 18:  # 18 digits fit a bigint
+            if serial_etag(request, int(serial), *version) == tag:
+                return int(serial)
+    return None
+
+
+def _digest(request, version):
     accepted = getattr(request, 'accepted_media_type', '')
     digest = hashlib.blake2b(repr((request.build_absolute_uri(), accepted, version)).encode(), digest_size=16)
-    return f'"{digest.hexdigest()}"'
+    return digest.hexdigest()
+
+
+def client_etags(request):
+    """The tags in If-None-Match, weak ones as strong (RFC 9110 compares weakly for If-None-Match)."""
+    header = request.headers.get('If-None-Match')
+    return [tag.removeprefix('W/') for tag in parse_etags(header)] if header else []
 
 
 def matches(request, etag):
-    """True when the client's If-None-Match names `etag` (weak comparison, as RFC 9110 asks for If-None-Match)."""
-    header = request.headers.get('If-None-Match')
-    if not header:
-        return False
-    tags = [tag.removeprefix('W/') for tag in parse_etags(header)]
+    """True when the client's If-None-Match names `etag`, or is `*`."""
+    tags = client_etags(request)
     return '*' in tags or etag in tags
 
 

@@ -60,28 +60,33 @@ class KeysetPagination:
     page_size_source = StandardPagination()
 
     def __init__(self, request, queryset):
+        """Reads and checks the page size and the cursor: a bad one is a 400 before any query."""
         self.request, self.queryset = request, queryset
         self.keys = order_keys(queryset)
-        self.id_position = [path for path, _ in self.keys].index('id')
         self.page_size = self.page_size_source.get_page_size(request)
         self.cursor = decode_cursor(request.query_params.get('cursor'), queryset.model, self.keys)
 
-    def page_keys(self, *extra):
-        """One query on the sort keys alone (an index range): the page's ids, sort values and `extra` columns."""
+    def page(self, *paths):
+        """One query: the page's rows as `paths` followed by their sort keys. The page's ids come first from the
+        keys alone (an index range for the default order), then only those rows are joined."""
         backwards = self.cursor is not None and self.cursor.backwards
-        keys = [(path, descending != backwards) for path, descending in self.keys]
-        queryset = self.queryset.order_by(*[_order_by(path, descending) for path, descending in keys])
+        ordering = [_order_by(path, descending != backwards) for path, descending in self.keys]
+        window = self.queryset.order_by(*ordering)
         if self.cursor is not None:
-            queryset = queryset.filter(after(queryset.model, keys, self.cursor.values))
-        rows = list(queryset.values_list(*[path for path, _ in self.keys], *extra)[:self.page_size + 1])
+            keys = [(path, descending != backwards) for path, descending in self.keys]
+            window = window.filter(after(window.model, keys, self.cursor.values))
+        page_ids = window.values('pk')[:self.page_size + 1]
+        rows = list(window.model._base_manager.filter(pk__in=page_ids).order_by(*ordering)
+                    .values_list(*paths, *[path for path, _ in self.keys]))
         self.has_more = len(rows) > self.page_size
         rows = rows[:self.page_size]
         return rows[::-1] if backwards else rows
 
-    def links(self, key_rows):
+    def links(self, rows):
+        """The next and previous links around `rows`, as `page` returned them."""
         backwards = self.cursor is not None and self.cursor.backwards
         width = len(self.keys)
-        first, last = (key_rows[0][:width], key_rows[-1][:width]) if key_rows else (None, None)
+        first, last = (rows[0][-width:], rows[-1][-width:]) if rows else (None, None)
         more_after = self.has_more if not backwards else self.cursor is not None
         more_before = self.has_more if backwards else self.cursor is not None
         return {

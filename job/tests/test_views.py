@@ -312,6 +312,33 @@ class TestListRevalidation:
         assert browser.status_code == 200
 
 
+    def test_the_tag_shows_the_lists_version(self, api, page):
+        _, etag = page
+        serial = int(etag.strip('"').split('-')[0])
+        make_execution()
+        renewed = api.get('/job-executions/?page_size=2')['ETag']
+        assert int(renewed.strip('"').split('-')[0]) > serial
+
+    def test_another_urls_current_tag_is_not_taken_for_this_one(self, api, page, django_assert_num_queries):
+        """Its serial is current, but it was made for another URL: the count must still be read."""
+        other = api.get('/job-executions/?page_size=1')['ETag']
+        with django_assert_num_queries(2):
+            response = revalidate(api, '/job-executions/?page_size=2', other)
+        assert response.status_code == 200 and response.json()['count'] == 3
+
+    @pytest.mark.parametrize('header', [
+        '"99999999999999999999999-abc"', '"²-abc"', '"-"', '"1-"', 'W/"0-0", "x"', '"' + '9' * 5000 + '-a"',
+        '"1-a" "2-b"', '""', ',,,',
+    ])
+    def test_malformed_tags_get_the_full_answer(self, api, page, header):
+        response = revalidate(api, '/job-executions/?page_size=2', header)
+        assert response.status_code == 200 and response.json()['count'] == 3
+
+    def test_a_bad_page_size_is_a_400_even_with_a_tag(self, api, page):
+        response = revalidate(api, '/job-executions/?page_size=abc', '*')
+        assert response.status_code == 400 and 'page_size' in response.json()
+
+
 class TestDetailsRevalidation:
     def test_details_send_etag_and_last_modified_and_revalidate_in_one_query(self, api, django_assert_num_queries):
         execution = make_full_execution()
@@ -403,6 +430,14 @@ class TestKeysetPages:
         with django_assert_num_queries(1):
             again = revalidate(api, response.wsgi_request.get_full_path(), response['ETag'])
         assert again.status_code == 304 and again.content == b''
+
+    def test_a_stale_tag_gets_the_page_in_two_queries(self, api, rows, django_assert_num_queries):
+        url = '/job-executions/?pagination=cursor&page_size=2'
+        etag = api.get(url)['ETag']
+        make_execution()
+        with django_assert_num_queries(2):
+            response = revalidate(api, url, etag)
+        assert response.status_code == 200 and len(response.json()['results']) == 2
 
     def test_a_changed_row_on_the_page_renews_the_tag(self, api, rows):
         url = '/job-executions/?pagination=cursor&page_size=2'

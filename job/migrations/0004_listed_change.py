@@ -1,0 +1,83 @@
+"""Triggers that count every committed write to the tables list answers show, so a list's ETag is checked
+without counting its rows (see job.versions and docs/performance.md, "ETags").
+
+Scale's own processes write these tables, with their own database user: the PostgreSQL function runs as its
+owner (SECURITY DEFINER), so they need no rights on our table.
+"""
+from django.db import migrations, models
+
+COUNTED_TABLES = ('job_exe', 'job', 'job_type', 'node', 'error')
+
+# One row per write statement; every 100th id, the writer folds the committed rows it can lock without waiting
+# (SKIP LOCKED) into one row of the same sum. Only under READ COMMITTED: at stricter levels a row folded by
+# another writer since the snapshot would fail the writer's transaction.
+POSTGRESQL_FUNCTION = """
+CREATE FUNCTION api_count_listed_change() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    new_id bigint;
+BEGIN
+    INSERT INTO api_listed_change (changes) VALUES (1) RETURNING id INTO new_id;
+    IF mod(new_id, 100) = 0 AND current_setting('transaction_isolation') = 'read committed' THEN
+        WITH folded AS (
+            DELETE FROM api_listed_change WHERE id IN (
+                SELECT id FROM api_listed_change WHERE id < new_id FOR UPDATE SKIP LOCKED)
+            RETURNING changes)
+        INSERT INTO api_listed_change (changes) SELECT sum(changes) FROM folded HAVING count(*) > 0;
+    END IF;
+    RETURN NULL;
+END
+$$
+"""
+
+SQLITE_TRIGGER = """
+CREATE TRIGGER api_listed_change_{table}_{event} AFTER {event} ON "{table}" BEGIN
+    INSERT INTO api_listed_change (id, changes) VALUES (1, 1) ON CONFLICT (id) DO UPDATE SET changes = changes + 1;
+END
+"""
+SQLITE_EVENTS = ('INSERT', 'UPDATE', 'DELETE')
+
+
+def install_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == 'postgresql':
+        schema_editor.execute(POSTGRESQL_FUNCTION)
+        for table in COUNTED_TABLES:
+            schema_editor.execute(
+                f'CREATE TRIGGER api_listed_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
+                'FOR EACH STATEMENT EXECUTE FUNCTION api_count_listed_change()')
+    elif schema_editor.connection.vendor == 'sqlite':
+        for table in COUNTED_TABLES:
+            for event in SQLITE_EVENTS:
+                schema_editor.execute(SQLITE_TRIGGER.format(table=table, event=event))
+
+
+def remove_triggers(apps, schema_editor):
+    if schema_editor.connection.vendor == 'postgresql':
+        for table in COUNTED_TABLES:
+            schema_editor.execute(f'DROP TRIGGER IF EXISTS api_listed_change ON "{table}"')
+        schema_editor.execute('DROP FUNCTION IF EXISTS api_count_listed_change()')
+    elif schema_editor.connection.vendor == 'sqlite':
+        for table in COUNTED_TABLES:
+            for event in SQLITE_EVENTS:
+                schema_editor.execute(f'DROP TRIGGER IF EXISTS api_listed_change_{table}_{event}')
+
+
+class Migration(migrations.Migration):
+
+    dependencies = [
+        ('error', '0001_initial'),
+        ('job', '0003_filter_count_indexes'),
+        ('node', '0001_initial'),
+    ]
+
+    operations = [
+        migrations.CreateModel(
+            name='ListedChange',
+            fields=[
+                ('id', models.BigAutoField(primary_key=True, serialize=False)),
+                ('changes', models.BigIntegerField()),
+            ],
+            options={'db_table': 'api_listed_change'},
+        ),
+        migrations.RunPython(install_triggers, remove_triggers),
+    ]

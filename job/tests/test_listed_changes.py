@@ -1,0 +1,174 @@
+"""The lists' version (job.versions.listed_changes): triggers count every committed write to the tables a list
+shows, on both databases; on PostgreSQL for any writer, without making writers wait, and in commit order."""
+import contextlib
+import threading
+
+import pytest
+from django.db import connection
+
+from error.models import Error
+from job.models import Job, JobExecution, JobType, JobTypeRevision, ListedChange, TriggerEvent
+from job.tests.factories import make_full_execution
+from job.versions import listed_changes
+from node.models import Node
+
+postgresql_only = pytest.mark.skipif(connection.vendor != 'postgresql', reason='PostgreSQL triggers and roles')
+
+
+def changes():
+    return listed_changes('default')
+
+
+@pytest.fixture
+def execution(db):
+    return make_full_execution()
+
+
+SHOWN_ROWS = {
+    'execution': lambda execution: execution,
+    'job': lambda execution: execution.job,
+    'job_type': lambda execution: execution.job.job_type,
+    'node': lambda execution: execution.node,
+    'error': lambda execution: execution.error,
+}
+
+
+@pytest.mark.parametrize('shown', SHOWN_ROWS)
+def test_saving_a_shown_row_counts(execution, shown):
+    before = changes()
+    SHOWN_ROWS[shown](execution).save()
+    assert changes() > before
+
+
+@pytest.mark.parametrize('model', [JobExecution, Job, JobType, Node, Error])
+def test_bulk_update_insert_and_delete_count(execution, model):
+    before = changes()
+    model.objects.update(last_modified=execution.last_modified)
+    after_update = changes()
+    assert after_update > before
+    model.objects.filter(pk=-1).delete()  # a delete statement, even one that finds no row, is a write
+    assert changes() >= after_update
+
+
+def test_deleting_an_execution_and_creating_one_count(execution):
+    before = changes()
+    JobExecution.objects.filter(pk=execution.pk).delete()
+    after_delete = changes()
+    assert after_delete > before
+    make_full_execution()
+    assert changes() > after_delete
+
+
+def test_rows_no_list_shows_do_not_count(execution):
+    before = changes()
+    JobTypeRevision.objects.update(revision_num=7)
+    TriggerEvent.objects.update(type='OTHER')
+    assert changes() == before
+
+
+def test_reading_does_not_count(execution, api):
+    before = changes()
+    api.get('/job-executions/')
+    api.get(f'/job-executions/{execution.id}/')
+    assert changes() == before
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_truncate_counts():
+    make_full_execution()
+    before = changes()
+    with connection.cursor() as cursor:
+        cursor.execute('TRUNCATE job_exe')
+    assert changes() > before
+
+
+@postgresql_only
+def test_writers_fold_their_rows_and_keep_the_sum(db):
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT count(*) FROM job_exe')
+        before = changes()
+        for _ in range(250):
+            cursor.execute('UPDATE job_exe SET timeout = timeout')
+    assert changes() == before + 250
+    assert ListedChange.objects.count() < 110  # folded every 100 ids, not one row per statement
+
+
+def raw_connection():
+    """A connection of the database driver itself, as another process (Scale) would hold, in autocommit."""
+    raw = connection.get_new_connection(connection.get_connection_params())
+    raw.autocommit = True
+    return contextlib.closing(raw)
+
+
+def run(raw, sql, params=()):
+    with raw.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_write_committed_after_a_newer_one_still_renews_the_tag(api):
+    """The case a version made of the newest last_modified and the count missed: an older-stamped save that
+    becomes visible after a newer one."""
+    first, second = make_full_execution(), make_full_execution()
+    with raw_connection() as slow, raw_connection() as fast:
+        run(slow, 'BEGIN')
+        run(slow, "UPDATE job_exe SET status = 'RUNNING', last_modified = now() - interval '1 minute' WHERE id = %s",
+            [first.id])
+        run(fast, 'UPDATE job_exe SET last_modified = now() WHERE id = %s', [second.id])
+        etag = api.get('/job-executions/')['ETag']
+        run(slow, 'COMMIT')
+    again = api.get('/job-executions/', HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200
+    assert {row['id']: row['status'] for row in again.json()['results']}[first.id] == 'RUNNING'
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_a_writer_needs_no_rights_on_the_change_table(execution):
+    """Scale writes with its own database user; the trigger function runs as its owner."""
+    role = 'scale_writer_for_test'
+    with connection.cursor() as cursor:
+        cursor.execute(f'DROP ROLE IF EXISTS {role}')
+        cursor.execute(f"CREATE ROLE {role} LOGIN PASSWORD 'writer'")
+        cursor.execute(f'GRANT SELECT, UPDATE ON job_exe TO {role}')
+    try:
+        params = {**connection.get_connection_params(), 'user': role, 'password': 'writer'}
+        raw = connection.get_new_connection(params)
+        raw.autocommit = True
+        with contextlib.closing(raw):
+            before = changes()
+            with pytest.raises(Exception, match='permission denied'):
+                run(raw, 'SELECT * FROM api_listed_change')
+            run(raw, 'UPDATE job_exe SET timeout = 60 WHERE id = %s', [execution.id])
+        assert changes() == before + 1
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP OWNED BY {role}')
+            cursor.execute(f'DROP ROLE {role}')
+
+
+@postgresql_only
+@pytest.mark.django_db(transaction=True)
+def test_writers_never_wait_for_each_other_on_the_change_table(execution):
+    """A writer whose transaction stays open does not hold up another writer's folding, and both are counted."""
+    before = changes()
+    with raw_connection() as open_writer, raw_connection() as busy_writer:
+        run(open_writer, 'BEGIN')
+        run(open_writer, 'UPDATE job_exe SET timeout = 61 WHERE id = %s', [execution.id])
+        run(busy_writer, "SET lock_timeout = '2s'")  # any wait on a lock would become an error here
+        finished = threading.Event()
+
+        def write_a_lot():
+            for _ in range(150):  # crosses at least one fold
+                run(busy_writer, 'UPDATE job_exe SET timeout = 62 WHERE id <> %s', [execution.id])
+            finished.set()
+
+        worker = threading.Thread(target=write_a_lot)
+        worker.start()
+        worker.join(timeout=30)
+        assert finished.is_set()
+        assert changes() == before + 150
+        run(open_writer, 'COMMIT')
+    assert changes() == before + 151
