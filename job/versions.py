@@ -9,9 +9,13 @@ it depends neither on `last_modified` nor on the order in which transactions com
 Details: the `last_modified` of the execution and of each row joined into its details. Scale stamps it on every
 save; job type revisions and trigger events are never updated once written, so they are not covered.
 """
+import datetime
+import functools
+
+from django.conf import settings
 from django.db import connections
 
-from job.models import ListedChange
+from job.models import JobExecution, ListedChange
 
 _LISTED_CHANGES = f'SELECT CAST(COALESCE(SUM(changes), 0) AS BIGINT) AS changes FROM {ListedChange._meta.db_table}'
 
@@ -46,8 +50,50 @@ def list_version(queryset, known_changes=None):
 
 def detail_version(queryset, pk):
     """The last_modified of the execution and of each row joined into its details, or None if there is none."""
-    rows = list(queryset.filter(pk=pk).values_list(*DETAIL_VERSION_PATHS))  # a pk lookup needs no LIMIT
-    return rows[0] if rows else None
+    if not _INT32_MIN <= int(pk) <= _INT32_MAX:  # Scale's ids are 32-bit: no such row
+        return None
+    connection = connections[queryset.db]
+    with connection.cursor() as cursor:
+        cursor.execute(*_detail_version_statement(connection, int(pk)))
+        row = cursor.fetchone()
+    return in_utc(row) if row else None
+
+
+_PREPARED = 'scale_detail_version'
+
+
+def _detail_version_statement(connection, pk):
+    """On PostgreSQL the lookup is prepared once per connection: planning its five joins took longer than running
+    it. The PREPARE goes through the driver's own cursor, as connection set-up does, not as a request's statement."""
+    sql = _detail_version_sql(connection.alias)
+    if connection.vendor != 'postgresql' or not settings.DATABASE_PREPARED_STATEMENTS:
+        return sql, [pk]
+    if getattr(connection, 'detail_version_prepared_on', None) is not connection.connection:
+        with connection.connection.cursor() as cursor:
+            cursor.execute(f'PREPARE {_PREPARED} (integer) AS {sql.replace("%s", "$1")}')
+        connection.detail_version_prepared_on = connection.connection
+    return f'EXECUTE {_PREPARED} (%s)', [pk]
+
+
+def in_utc(moments):
+    """Timestamps as aware UTC datetimes, the same whether the ORM or a cursor read them (SQLite's cursor gives
+    naive UTC), so a version reads the same on both paths."""
+    return tuple(None if moment is None else moment.replace(tzinfo=moment.tzinfo or datetime.timezone.utc)
+                 .astimezone(datetime.timezone.utc) for moment in moments)
+
+
+_INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
+
+
+@functools.cache
+def _detail_version_sql(alias):
+    """The version lookup compiled once: building it with the ORM cost more than running it (a 304's main cost).
+    A pk lookup needs no LIMIT."""
+    query = JobExecution.objects.filter(pk=0).values_list(*DETAIL_VERSION_PATHS).query
+    sql, params = query.get_compiler(alias).as_sql()
+    if list(params) != [0]:
+        raise ValueError(f'expected the pk as the only parameter, got {params}')
+    return sql
 
 
 def last_change(version):

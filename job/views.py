@@ -20,7 +20,7 @@ from job.serializers import (
 )
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
-from job.versions import DETAIL_VERSION_PATHS, detail_version, last_change, list_version, listed_changes
+from job.versions import DETAIL_VERSION_PATHS, detail_version, in_utc, last_change, list_version, listed_changes
 from scale.conditional import claimed_serial, matches, not_modified, serial_etag, strong_etag, with_validators
 from scale.openapi import (
     BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
@@ -111,7 +111,7 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
             if version is not None and matches(request, self.etag(version)):
                 return not_modified(self.etag(version), last_modified=last_change(version))
         row = by_primary_key(self.get_queryset().values_list(*DETAIL_ROWS.paths), self.kwargs['pk'])
-        version = tuple(row[DETAIL_ROWS.position(path)] for path in DETAIL_VERSION_PATHS)
+        version = in_utc(row[DETAIL_ROWS.position(path)] for path in DETAIL_VERSION_PATHS)
         response = Response(DETAIL_ROWS.to_dict(row))
         return with_validators(response, self.etag(version), last_modified=last_change(version))
 

@@ -127,6 +127,9 @@ READINESS_TIMEOUT = env_float('READINESS_TIMEOUT', 2.0)
 # PostgreSQL cancels any statement running longer than this (0: never), so a pathological query cannot pin a
 # worker thread and a database connection; the request answers 503.
 DATABASE_STATEMENT_TIMEOUT = env_float('DATABASE_STATEMENT_TIMEOUT', 15.0, allow_zero=True)
+# The lookup behind a details ETag is prepared once per connection (planning its joins cost more than running it).
+# Off behind PgBouncer in transaction mode, which does not keep a session's prepared statements.
+DATABASE_PREPARED_STATEMENTS = env_bool('DATABASE_PREPARED_STATEMENTS', True)
 
 
 # The same backends, wrapped to count queries and time them for /metrics (PostgreSQL's also reads Scale's

@@ -3,6 +3,7 @@ import base64
 import json
 
 import pytest
+from django.db import connection
 
 from job.models import JobExecution
 from job.tests.factories import at, make_execution, make_full_execution
@@ -261,6 +262,12 @@ class TestErrorsAreJson:
         assert response.status_code == 400 and 'evil.example.com' in response.json()['detail']
 
 
+def prepared_statements():
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT name FROM pg_prepared_statements ORDER BY name')
+        return [name for name, in cursor.fetchall()]
+
+
 def revalidate(api, url, etag, **headers):
     return api.get(url, HTTP_IF_NONE_MATCH=etag, **headers)
 
@@ -363,8 +370,25 @@ class TestDetailsRevalidation:
         row.save()
         assert revalidate(api, f'/job-executions/{execution.id}/', etag).status_code == 200
 
-    def test_unknown_id_with_a_tag_is_still_a_404(self, api):
-        assert revalidate(api, '/job-executions/424242/', '*').status_code == 404
+    @pytest.mark.skipif(connection.vendor != 'postgresql', reason='prepared statements are PostgreSQL\'s')
+    @pytest.mark.parametrize('prepared', [True, False])
+    @pytest.mark.django_db(transaction=True)
+    def test_the_version_lookup_is_prepared_once_per_connection(self, api, settings, prepared):
+        settings.DATABASE_PREPARED_STATEMENTS = prepared
+        execution = make_full_execution()
+        url = f'/job-executions/{execution.id}/'
+        etag = api.get(url)['ETag']
+        assert revalidate(api, url, etag).status_code == 304
+        assert prepared_statements() == (['scale_detail_version'] if prepared else [])
+        connection.close()  # a new connection has no prepared statement: it is prepared again
+        assert revalidate(api, url, etag).status_code == 304
+        execution.save()
+        assert revalidate(api, url, etag).status_code == 200
+        assert prepared_statements() == (['scale_detail_version'] if prepared else [])
+
+    @pytest.mark.parametrize('pk', [424242, 2**31, 999999999999999999])
+    def test_unknown_id_with_a_tag_is_still_a_404(self, api, pk):
+        assert revalidate(api, f'/job-executions/{pk}/', '*').status_code == 404
 
 
 class TestBigPageQueryCounts:
