@@ -166,13 +166,30 @@ def main():
                 for index, case in enumerate(benchmark_cases)]
         rows += [measure_revalidation(case, server.port, arguments.requests)
                  for case in revalidation_cases(server.port, arguments.executions)]
-    text = report.markdown(rows, plans(arguments.executions), arguments, preparation, machine())
+    text = report.markdown(rows, plans(arguments.executions), arguments, preparation, machine(), write_cost())
     print(text)
     if arguments.doc and arguments.executions != DOCUMENTED_EXECUTIONS:
         print(f'Not written into {arguments.doc}: its section is about {DOCUMENTED_EXECUTIONS:,} executions.',
               file=sys.stderr)
     elif arguments.doc:
         report.write_into(Path(arguments.doc), text)
+
+
+def write_cost(rounds=5, statements=400):
+    """What the change-counting trigger (job/0004) adds to each write statement of Scale's: single-row UPDATEs of
+    job_exe in autocommit, timed with the trigger and, alternately, with it disabled (the floor)."""
+    timed = {True: [], False: []}
+    with connection.cursor() as cursor:
+        for _ in range(rounds):
+            for enabled in (True, False):
+                cursor.execute(f"ALTER TABLE job_exe {'ENABLE' if enabled else 'DISABLE'} TRIGGER api_listed_change")
+                started = time.perf_counter()
+                for pk in range(1, statements + 1):
+                    cursor.execute('UPDATE job_exe SET timeout = timeout WHERE id = %s', [pk])
+                timed[enabled].append((time.perf_counter() - started) / statements)
+        cursor.execute('ALTER TABLE job_exe ENABLE TRIGGER api_listed_change')
+    return {'with': statistics.median(timed[True]), 'without': statistics.median(timed[False]),
+            'statements': rounds * statements}
 
 
 def plans(executions):
