@@ -70,10 +70,10 @@ class KeysetPagination:
         """One query: the page's rows as `paths` followed by their sort keys. The page's ids come first from the
         keys alone (an index range for the default order), then only those rows are joined."""
         backwards = self.cursor is not None and self.cursor.backwards
-        ordering = [_order_by(path, descending != backwards) for path, descending in self.keys]
+        keys = [(path, descending != backwards) for path, descending in self.keys]
+        ordering = [_order_by(path, descending) for path, descending in keys]
         window = self.queryset.order_by(*ordering)
         if self.cursor is not None:
-            keys = [(path, descending != backwards) for path, descending in self.keys]
             window = window.filter(after(window.model, keys, self.cursor.values))
         page_ids = window.values('pk')[:self.page_size + 1]
         rows = list(window.model._base_manager.filter(pk__in=page_ids).order_by(*ordering)
