@@ -4,6 +4,7 @@ import contextlib
 import threading
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 
 from error.models import Error
@@ -172,3 +173,17 @@ def test_writers_never_wait_for_each_other_on_the_change_table(execution):
         assert changes() == before + 150
         run(open_writer, 'COMMIT')
     assert changes() == before + 151
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_reverses_cleanly_for_scales_writers():
+    """Rolled back, no trigger is left behind to fail Scale's writes; migrated again, writes are counted again."""
+    call_command('migrate', 'job', '0003', verbosity=0)
+    try:
+        assert ListedChange._meta.db_table not in connection.introspection.table_names()
+        make_full_execution().save()
+    finally:
+        call_command('migrate', 'job', verbosity=0)
+    before = changes()
+    make_full_execution()
+    assert changes() > before
