@@ -51,6 +51,10 @@ def test_fake_initial_then_every_endpoint_reads_json_columns(scale_made_database
     assert details.status_code == 200, details.text
     assert details.json()['results'] == {'version': '1.0', 'output_data': [{'name': 'output_file', 'file_id': 3}]}
     assert details.json()['environment'] == {'version': '1.0'}
-    listed = requests.get(f'{base}/job-executions/', timeout=10).json()
-    assert [row['id'] for row in listed['results']] == [int(execution_id)]
+    listed = requests.get(f'{base}/job-executions/', timeout=10)
+    assert [row['id'] for row in listed.json()['results']] == [int(execution_id)]
+    # The triggers of job/0004 are on Scale's tables: the writes above were counted, and a current tag is a 304.
+    assert int(listed.headers['ETag'].strip('"').split('-')[0]) > 0
+    again = requests.get(f'{base}/job-executions/', headers={'If-None-Match': listed.headers['ETag']}, timeout=10)
+    assert again.status_code == 304
     assert requests.get(f'{base}/job-executions/{execution_id}/logs/', timeout=10).status_code == 200
