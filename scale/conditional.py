@@ -23,9 +23,9 @@ def claimed_serial(request, *version):
     """The serial of a tag in If-None-Match that `serial_etag` made for this request at that serial, or None."""
     for tag in client_etags(request):
         serial, dash, _ = tag.strip('"').partition('-')
-        if dash and serial.isascii() and serial.isdigit() and len(serial) <= 18:  # 18 digits fit a bigint
-            if serial_etag(request, int(serial), *version) == tag:
-                return int(serial)
+        well_formed = dash and serial.isascii() and serial.isdigit() and len(serial) <= 18  # fits a bigint
+        if well_formed and serial_etag(request, int(serial), *version) == tag:
+            return int(serial)
     return None
 
 
