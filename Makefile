@@ -42,7 +42,7 @@ test-postgres: venv test-services
 clean:
 	rm -rf $(VENV) db.sqlite3
 
-# `make bench` measures at 1,000,000 executions (about ten minutes here); BENCH_ARGS="--executions 100000" for less.
+# `make bench` measures at 1,000,000 executions (about five minutes here); BENCH_ARGS="--executions 100000" for less.
 bench: venv
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/run.py --doc docs/performance.md $(BENCH_ARGS)
 
