@@ -1,11 +1,13 @@
 """Liveness and readiness for load balancers and orchestrators: no authentication, no agent calls.
 
-/healthz says the process answers; /readyz says the database answers within a short time limit.
+/healthz says the process answers; /readyz says the database answers within a short time limit and has every
+migration this release needs (lists read a table and triggers added by a migration).
 """
 import logging
 
 from django.conf import settings
 from django.db import DatabaseError, connections, transaction
+from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
@@ -21,9 +23,29 @@ def healthz(request):
 def readyz(request):
     """200 when the primary database answers; a replica that does not is reported, since reads fall back."""
     databases = {alias: database_status(alias) for alias in connections}
-    ready = databases['default'] == 'ok'
-    return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases},
-                        status=200 if ready else 503)
+    if databases['default'] != 'ok':
+        return JsonResponse({'status': 'unavailable', 'databases': databases}, status=503)
+    migrations = migrations_status()
+    ready = migrations == 'ok'
+    return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases,
+                         'migrations': migrations}, status=200 if ready else 503)
+
+
+_migrated = False
+
+
+def migrations_status():
+    """'ok' once the primary has every migration of this code, else 'pending' (logged). Checked until it is
+    'ok' once: a release's schema does not go back by itself, and the check loads the migration graph."""
+    global _migrated
+    if not _migrated:
+        executor = MigrationExecutor(connections['default'])
+        pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+        if pending:
+            logger.warning('Migrations not applied yet: %s', ', '.join(str(migration) for migration, _ in pending))
+            return 'pending'
+        _migrated = True
+    return 'ok'
 
 
 def database_status(alias):

@@ -1,6 +1,7 @@
 """/healthz and /readyz: answered without authentication or agents; 503 JSON when the database is down."""
 import pytest
 import requests
+from django.core.management import call_command
 
 
 @pytest.mark.django_db
@@ -8,7 +9,21 @@ def test_healthz_and_readyz_answer_ok_with_the_database_up(api):
     assert api.get('/healthz').json() == {'status': 'ok'}
     ready = api.get('/readyz')
     assert ready.status_code == 200
-    assert ready.json() == {'status': 'ok', 'databases': {'default': 'ok'}}
+    assert ready.json() == {'status': 'ok', 'databases': {'default': 'ok'}, 'migrations': 'ok'}
+
+
+@pytest.mark.django_db(transaction=True)
+def test_readyz_answers_503_until_the_migrations_are_applied(api, monkeypatch):
+    """A release whose migrations have not run would fail its lists: the load balancer must keep it out."""
+    monkeypatch.setattr('scale.health._migrated', False)
+    call_command('migrate', 'job', '0003', verbosity=0)
+    try:
+        ready = api.get('/readyz')
+        assert ready.status_code == 503
+        assert ready.json() == {'status': 'unavailable', 'databases': {'default': 'ok'}, 'migrations': 'pending'}
+    finally:
+        call_command('migrate', 'job', verbosity=0)
+    assert api.get('/readyz').status_code == 200
 
 
 def test_readyz_answers_503_when_the_database_is_down(start_gunicorn, closed_port):
