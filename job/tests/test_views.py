@@ -326,6 +326,13 @@ class TestListRevalidation:
         renewed = api.get('/job-executions/?page_size=2')['ETag']
         assert int(renewed.strip('"').split('-')[0]) > serial
 
+    def test_a_tag_of_an_older_version_gets_the_new_count_in_two_queries(self, api, page, django_assert_num_queries):
+        _, etag = page
+        make_execution()
+        with django_assert_num_queries(2):
+            response = revalidate(api, '/job-executions/?page_size=2', etag)
+        assert response.status_code == 200 and response.json()['count'] == 4 and response['ETag'] != etag
+
     def test_another_urls_current_tag_is_not_taken_for_this_one(self, api, page, django_assert_num_queries):
         """Its serial is current, but it was made for another URL: the count must still be read."""
         other = api.get('/job-executions/?page_size=1')['ETag']
