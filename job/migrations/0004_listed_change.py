@@ -13,7 +13,7 @@ COUNTED_TABLES = ('job_exe', 'job', 'job_type', 'node', 'error')
 # another writer since the snapshot would fail the writer's transaction.
 POSTGRESQL_FUNCTION = """
 CREATE FUNCTION api_count_listed_change() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
 DECLARE
     new_id bigint;
 BEGIN
@@ -40,7 +40,12 @@ SQLITE_EVENTS = ('INSERT', 'UPDATE', 'DELETE')
 
 def install_triggers(apps, schema_editor):
     if schema_editor.connection.vendor == 'postgresql':
-        schema_editor.execute(POSTGRESQL_FUNCTION)
+        # A SECURITY DEFINER function must not follow the caller's search_path; it gets the schema our table is
+        # created in, which need not be `public`.
+        with schema_editor.connection.cursor() as cursor:
+            cursor.execute('SELECT current_schema()')
+            schema = cursor.fetchone()[0]
+        schema_editor.execute(POSTGRESQL_FUNCTION.format(schema=schema_editor.quote_name(schema)))
         for table in COUNTED_TABLES:
             schema_editor.execute(
                 f'CREATE TRIGGER api_listed_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '

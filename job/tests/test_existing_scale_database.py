@@ -58,3 +58,34 @@ def test_fake_initial_then_every_endpoint_reads_json_columns(scale_made_database
     again = requests.get(f'{base}/job-executions/', headers={'If-None-Match': listed.headers['ETag']}, timeout=10)
     assert again.status_code == 304
     assert requests.get(f'{base}/job-executions/{execution_id}/logs/', timeout=10).status_code == 200
+
+
+@pytest.fixture
+def database_in_own_schema():
+    """A fresh database whose tables live in schema `scale` (the owner's search_path), not in `public`."""
+    name, owner = f'schema_{uuid.uuid4().hex[:8]}', f'owner_{uuid.uuid4().hex[:8]}'
+    admin_url = os.environ['DATABASE_URL']
+    run_sql(admin_url, f'CREATE DATABASE {name}', f"CREATE ROLE {owner} LOGIN PASSWORD 'owner'",
+            f'ALTER ROLE {owner} SET search_path = scale')
+    url = admin_url.rsplit('/', 1)[0] + f'/{name}'
+    run_sql(url, f'CREATE SCHEMA scale AUTHORIZATION {owner}', f'GRANT CREATE ON DATABASE {name} TO {owner}')
+    scheme, rest = url.split('://', 1)
+    yield f'{scheme}://{owner}:owner@{rest.split("@", 1)[-1]}', url
+    run_sql(admin_url, f'DROP DATABASE {name} WITH (FORCE)', f'DROP ROLE {owner}')
+
+
+def test_writes_are_counted_when_the_tables_are_not_in_public(database_in_own_schema):
+    """The trigger function runs as its owner with a fixed search_path: it must name the schema the migration
+    used, or every write Scale makes there would fail."""
+    owner_url, admin_url = database_in_own_schema
+    run_django(owner_url, 'migrate', '--noinput')
+    assert run_sql(admin_url, "SELECT count(*) FROM pg_tables WHERE tablename = 'api_listed_change' "
+                              "AND schemaname = 'scale'") == (1,)
+    counted = run_django(owner_url, code=(
+        'from job.tests.factories import make_execution\n'
+        'from job.versions import listed_changes\n'
+        'before = listed_changes("default")\n'
+        'make_execution().save()\n'
+        'print(listed_changes("default") - before)'
+    ))
+    assert int(counted) > 0

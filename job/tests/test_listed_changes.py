@@ -85,6 +85,17 @@ def test_truncate_counts():
 
 
 @postgresql_only
+def test_the_trigger_function_looks_in_our_tables_schema_only(db):
+    """SECURITY DEFINER: the writer's search_path must not decide which table it inserts into."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT proconfig, prosecdef FROM pg_proc WHERE proname = 'api_count_listed_change'")
+        [(config, security_definer)] = cursor.fetchall()
+        cursor.execute('SELECT current_schema()')
+        schema = cursor.fetchone()[0]
+    assert security_definer and config == [f'search_path=pg_catalog, {schema}']
+
+
+@postgresql_only
 def test_writers_fold_their_rows_and_keep_the_sum(db):
     with connection.cursor() as cursor:
         cursor.execute('SELECT count(*) FROM job_exe')
