@@ -42,13 +42,10 @@ def test_saving_a_shown_row_counts(execution, shown):
 
 
 @pytest.mark.parametrize('model', [JobExecution, Job, JobType, Node, Error])
-def test_bulk_update_insert_and_delete_count(execution, model):
+def test_a_bulk_update_counts(execution, model):
     before = changes()
     model.objects.update(last_modified=execution.last_modified)
-    after_update = changes()
-    assert after_update > before
-    model.objects.filter(pk=-1).delete()  # a delete statement, even one that finds no row, is a write
-    assert changes() >= after_update
+    assert changes() > before
 
 
 def test_deleting_an_execution_and_creating_one_count(execution):
@@ -97,9 +94,8 @@ def test_the_trigger_function_looks_in_our_tables_schema_only(db):
 
 @postgresql_only
 def test_writers_fold_their_rows_and_keep_the_sum(db):
+    before = changes()
     with connection.cursor() as cursor:
-        cursor.execute('SELECT count(*) FROM job_exe')
-        before = changes()
         for _ in range(250):
             cursor.execute('UPDATE job_exe SET timeout = timeout')
     assert changes() == before + 250
