@@ -18,6 +18,7 @@ urlpatterns = [
     path('metrics', token_required(ExportToDjangoView), name='metrics'),
     path('api/schema/', SpectacularAPIView.as_view(), name='schema'),
     path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema'), name='swagger-ui'),
+    path('', include('ui.urls')),
 ]
 
 handler400 = 'scale.exceptions.bad_request'
