@@ -13,7 +13,11 @@ def text(api, execution, stream='stdout', **params):
 
 
 def body(response):
-    return b''.join(response.streaming_content) if response.streaming else response.content
+    if not response.streaming:
+        return response.content
+    content = b''.join(response.streaming_content)
+    response.close()  # as a server does once it is sent: a follow gives its slot back
+    return content
 
 
 class TestDownload:
