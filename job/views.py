@@ -15,24 +15,20 @@ from job.logs import LogStream, capped_log_annotations, with_capped_logs
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
 from job.serializers import (
-    SHAPES_VERSION, JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer,
-    LogTextParamsSerializer,
+    DETAIL_ROWS, DETAIL_VERSION_PATHS, LIST_ROWS, JobExecutionBaseSerializer, JobExecutionLogSerializer,
+    JobExecutionSerializer, LogTextParamsSerializer,
 )
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
-from job.versions import DETAIL_VERSION_PATHS, detail_version, in_utc, last_change, list_version, listed_changes
+from job.versions import detail_version, in_utc, last_change, list_version, listed_changes
 from scale.conditional import claimed_serial, matches, not_modified, serial_etag, strong_etag, with_validators
 from scale.openapi import (
     BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
 )
 from scale.pagination import KeysetPagination
-from scale.rows import RowSerializer, SerializedRows
+from scale.rows import SerializedRows
 
 _TEXT = 'text/plain; charset=utf-8'
-
-# List pages and details are read as rows and turned into their shapes without building models or DRF fields.
-LIST_ROWS = RowSerializer(JobExecutionBaseSerializer)
-DETAIL_ROWS = RowSerializer(JobExecutionSerializer, extra_paths=DETAIL_VERSION_PATHS)
 
 # Large columns that none of the shapes below show; logs are added back where they are shown.
 _LOGS = ('stdout', 'stderr')
@@ -87,7 +83,7 @@ class JobExecutionListView(generics.ListAPIView):
 
     @staticmethod
     def etag_version():
-        return SHAPES_VERSION, LIST_ROWS.paths
+        return (LIST_ROWS.fingerprint,)
 
 
 def wants_keyset_pages(query_params):
@@ -116,7 +112,7 @@ class JobExecutionDetailsView(generics.RetrieveAPIView):
         return with_validators(response, self.etag(version), last_modified=last_change(version))
 
     def etag(self, version):
-        return strong_etag(self.request, SHAPES_VERSION, version)
+        return strong_etag(self.request, DETAIL_ROWS.fingerprint, version)
 
 
 class ReleasesResponseMixin:
