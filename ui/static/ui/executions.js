@@ -306,7 +306,10 @@ pause.addEventListener('click', () => {
 window.addEventListener('popstate', () => load());
 
 whileVisible(config.refreshMs, async () => {
-  if (paused) return;
+  if (paused) {
+    pause.dataset.skipped = String(Number(pause.dataset.skipped || 0) + 1);
+    return;
+  }
   const busy = userIsBusy();
   if (busy) { updated.textContent = `Refresh held: ${busy}`; return; }
   await load({ refresh: true });
