@@ -77,11 +77,15 @@ class ClosingServer(ThreadedWSGIServer):
         self.open_connections.discard(request)
         super().shutdown_request(request)
 
+    # Closing waits for the requests under way, so none is left using the test's database afterwards.
+    daemon_threads = False
+    block_on_close = True
+
     def server_close(self):
-        super().server_close()
         for connection in list(self.open_connections):
             with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
+        super().server_close()
 
 
 class ServiceThread(LiveServerThread):

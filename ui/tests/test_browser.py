@@ -262,6 +262,31 @@ class TestExecutionPage:
             back.shutdown()
             back.server_close()
 
+    def test_follow_leaves_a_reader_who_scrolled_up_where_they_are(self, page, ui_server, agent, tmp_path):
+        host, port = agent.server_address[:2]
+        append(tmp_path, TASK_1, '\n'.join(numbered(0, 300)) + '\n')
+        execution = make_execution(status='RUNNING', node=make_node(hostname=host, port=port), ended=None,
+                                   stdout='', current_stdout_url=agent_url(agent, TASK_1))
+        page.goto(f'/ui/executions/{execution.id}/')
+        wait_for_lines(page, numbered(0, 300))
+        log = page.locator('#panel-stdout .log')
+        log.evaluate('box => { box.scrollTop = 0; }')  # the reader goes up to read
+        expect(page.locator('#panel-stdout .follow')).to_have_attribute('aria-pressed', 'false')
+        append(tmp_path, TASK_1, '\n'.join(numbered(300, 303)) + '\n')
+        new_lines = page.get_by_role('button', name='3 new lines')
+        expect(new_lines).to_be_visible()
+        assert log.evaluate('box => box.scrollTop') == 0  # not dragged down
+        new_lines.click()
+        expect(new_lines).to_be_hidden()
+        expect(page.locator('#panel-stdout .follow')).to_have_attribute('aria-pressed', 'true')
+        page.wait_for_function('''() => { const box = document.querySelector('#panel-stdout .log');
+                                          return box.scrollTop + box.clientHeight >= box.scrollHeight - 4; }''')
+
+        page.get_by_role('button', name='Wrap lines').click()  # remembered across pages
+        page.reload()
+        expect(page.locator('#panel-stdout button.wrap')).to_have_attribute('aria-pressed', 'true')
+        expect(log).to_have_class(re.compile(r'\bwrap\b'))
+
     def test_markup_in_a_log_is_text_and_runs_nothing(self, page, ui_server):
         lines = ['<script>window.ran = "script"</script>', '<img src=x onerror="window.ran = \'img\'">',
                  '<b>not bold</b>']

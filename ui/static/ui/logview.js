@@ -153,6 +153,8 @@ export class LogView {
   }
 
   async build(text) {
+    const before = this.lines.length;
+    const droppedBefore = this.droppedLines;
     let pieces = text.split('\n');
     if (this.partial) {
       pieces[0] = this.partial.raw + pieces[0];
@@ -174,7 +176,7 @@ export class LogView {
       added += 1;
     }
     this.capLines();
-    this.afterAppend(added);
+    this.afterAppend(added ? this.lines.length + this.droppedLines - before - droppedBefore : 0);
   }
 
   addLines(raws) {
