@@ -9,6 +9,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
+from job.counts import count_sql
 from job.filtersets import JobExecutionFilterSet
 from job.log_text import follow, follow_slots, read_range, read_tail, stream_rows
 from job.logs import LogStream, capped_log_annotations, with_capped_logs
@@ -25,6 +26,7 @@ from scale.conditional import claimed_serial, matches, not_modified, serial_etag
 from scale.openapi import (
     BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
 )
+from scale.filters import KeepingFilterBackend, filter_values
 from scale.pagination import KeysetPagination
 from scale.rows import RowSerializer, SerializedRows
 
@@ -57,6 +59,7 @@ class JobExecutionListView(generics.ListAPIView):
     queryset = JobExecution.objects.all()
     serializer_class = JobExecutionBaseSerializer
     filterset_class = JobExecutionFilterSet
+    filter_backends = [KeepingFilterBackend]
 
     def list(self, request, *args, **kwargs):
         """One query for the version (and the count, unless the client's tag is current), one for the page.
@@ -65,7 +68,9 @@ class JobExecutionListView(generics.ListAPIView):
         if wants_keyset_pages(request.query_params):
             return self.keyset_list(request, queryset)
         self.paginator.get_page_size(request)  # a bad page_size is a 400 even to a client holding a tag
-        changes, count = list_version(queryset, known_changes=claimed_serial(request, *self.etag_version()))
+        # Filtered by status, job type and node alone, PostgreSQL sums per-group counts instead (job.counts).
+        count = count_sql(queryset.db, filter_values(self.filterset))
+        changes, count = list_version(queryset, known_changes=claimed_serial(request, *self.etag_version()), count=count)
         etag = self.etag(changes)
         if matches(request, etag):
             return not_modified(etag)

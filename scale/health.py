@@ -1,7 +1,8 @@
 """Liveness and readiness for load balancers and orchestrators: no authentication, no agent calls.
 
 /healthz says the process answers; /readyz says the database answers within a short time limit and has every
-migration this release needs (lists read a table and triggers added by a migration).
+migration this release needs (lists read a table and triggers added by a migration), and that the triggers keeping
+the lists' counts are in place (without them a count would silently drift from the rows).
 """
 import logging
 
@@ -10,6 +11,8 @@ from django.db import DatabaseError, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
+
+from job.counts import missing_triggers
 
 logger = logging.getLogger(__name__)
 
@@ -25,10 +28,26 @@ def readyz(request):
     databases = {alias: database_status(alias) for alias in connections}
     if databases['default'] != 'ok':
         return JsonResponse({'status': 'unavailable', 'databases': databases}, status=503)
-    migrations = migrations_status()
-    ready = migrations == 'ok'
-    return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases,
-                         'migrations': migrations}, status=200 if ready else 503)
+    body = {'databases': databases, 'migrations': migrations_status()}
+    if body['migrations'] == 'ok':
+        body.update(counts_status())
+    ready = body['migrations'] == 'ok' and body['counts'] == 'ok'
+    return JsonResponse({'status': 'ok' if ready else 'unavailable', **body}, status=200 if ready else 503)
+
+
+def counts_status():
+    """{'counts': 'ok'} when every trigger keeping the per-group execution counts (job.counts) is there and
+    enabled; else 'untrusted' and the missing ones (logged): someone dropped or disabled them, so counts may be
+    wrong until `manage.py migrate` and `manage.py recount_executions` (docs/operations.md)."""
+    try:
+        missing = missing_triggers('default')
+    except DatabaseError as error:
+        logger.warning('Could not check the counting triggers: %s', str(error).strip())
+        return {'counts': 'unavailable'}
+    if missing:
+        logger.warning('Counting triggers missing or disabled, list counts cannot be trusted: %s', ', '.join(missing))
+        return {'counts': 'untrusted', 'missing_triggers': missing}
+    return {'counts': 'ok'}
 
 
 _migrated = False

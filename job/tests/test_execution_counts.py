@@ -300,3 +300,30 @@ def test_the_migration_counts_the_executions_already_there_and_reverses_cleanly(
         call_command('migrate', 'job', verbosity=0)
     assert groups_from_tables() and groups_from_counts() == groups_from_tables()
     assert missing_triggers('default') == []
+
+
+LIST_QUERIES = ['status=QUEUED', 'job_type_name=alpha&node_id={node}', 'job_type_category=raster&status=RUNNING',
+                '', 'page_size=1000&job_type_id={type}']
+
+
+@pytest.mark.parametrize('query', LIST_QUERIES)
+def test_the_list_counts_from_the_groups_in_two_statements(world, api, django_assert_num_queries, query):
+    with raw_connection() as raw:
+        run(raw, INSERT, [world['jobs'][0], 'QUEUED', None, 3])
+        run(raw, INSERT, [world['jobs'][1], 'RUNNING', world['nodes'][0], 2])
+        run(raw, INSERT, [world['jobs'][3], 'RUNNING', world['nodes'][0], 2])
+    query = query.format(node=world['nodes'][0], type=world['types'][3])
+    with django_assert_num_queries(2) as captured:
+        answer = api.get(f'/job-executions/?{query}').json()
+    assert COUNT_TABLE in captured.captured_queries[0]['sql']
+    filterset = JobExecutionFilterSet(QueryDict(query), queryset=JobExecution.objects.all())
+    assert answer['count'] == filterset.qs.count() > 0
+
+
+def test_a_time_range_counts_the_rows_it_holds(world, api, django_assert_num_queries):
+    with raw_connection() as raw:
+        run(raw, INSERT, [world['jobs'][0], 'QUEUED', None, 3])
+    with django_assert_num_queries(2) as captured:
+        answer = api.get('/job-executions/?status=QUEUED&started=P1D').json()
+    assert COUNT_TABLE not in captured.captured_queries[0]['sql']
+    assert answer['count'] == 3
