@@ -1,8 +1,7 @@
 """Liveness and readiness for load balancers and orchestrators: no authentication, no agent calls.
 
-/healthz says the process answers; /readyz says the database answers within a short time limit and has every
-migration this release needs (lists read a table and triggers added by a migration), and that the triggers keeping
-the lists' counts are in place (without them a count would silently drift from the rows).
+/healthz says the process answers; /readyz says the database answers within a short time limit, has every
+migration this release needs, and passes the checks apps register (`register_readiness_check`).
 """
 import logging
 
@@ -12,8 +11,6 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import JsonResponse
 from django.views.decorators.http import require_safe
 
-from job.counts import missing_triggers
-
 logger = logging.getLogger(__name__)
 
 
@@ -22,32 +19,41 @@ def healthz(request):
     return JsonResponse({'status': 'ok'})
 
 
+_readiness_checks = {}
+
+
+def register_readiness_check(name, check):
+    """`check(alias)` returns what is wrong with database `alias` (a list, empty when nothing is); /readyz runs it
+    once the migrations are applied and, when it finds something, answers 503 with the list under `name`."""
+    _readiness_checks[name] = check
+
+
 @require_safe
 def readyz(request):
     """200 when the primary database answers; a replica that does not is reported, since reads fall back."""
     databases = {alias: database_status(alias) for alias in connections}
     if databases['default'] != 'ok':
         return JsonResponse({'status': 'unavailable', 'databases': databases}, status=503)
-    body = {'databases': databases, 'migrations': migrations_status()}
-    if body['migrations'] == 'ok':
-        body.update(counts_status())
-    ready = body['migrations'] == 'ok' and body['counts'] == 'ok'
-    return JsonResponse({'status': 'ok' if ready else 'unavailable', **body}, status=200 if ready else 503)
+    migrations = migrations_status()
+    failed = failed_checks('default') if migrations == 'ok' else {}
+    ready = migrations == 'ok' and not failed
+    return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases,
+                         'migrations': migrations, **failed}, status=200 if ready else 503)
 
 
-def counts_status():
-    """{'counts': 'ok'} when every trigger keeping the per-group execution counts (job.counts) is there and
-    enabled; else 'untrusted' and the missing ones (logged): someone dropped or disabled them, so counts may be
-    wrong until `manage.py migrate` and `manage.py recount_executions` (docs/operations.md)."""
-    try:
-        missing = missing_triggers('default')
-    except DatabaseError as error:
-        logger.warning('Could not check the counting triggers: %s', str(error).strip())
-        return {'counts': 'unavailable'}
-    if missing:
-        logger.warning('Counting triggers missing or disabled, list counts cannot be trusted: %s', ', '.join(missing))
-        return {'counts': 'untrusted', 'missing_triggers': missing}
-    return {'counts': 'ok'}
+def failed_checks(alias):
+    """{name: problems} of each registered check that finds some (logged)."""
+    failed = {}
+    for name, check in _readiness_checks.items():
+        try:
+            problems = check(alias)
+        except DatabaseError as error:
+            problems = [f'could not be checked: {str(error).strip()}']
+            connections[alias].close_if_unusable_or_obsolete()
+        if problems:
+            logger.warning('Not ready, %s: %s', name, ', '.join(problems))
+            failed[name] = problems
+    return failed
 
 
 _migrated = False
