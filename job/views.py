@@ -16,7 +16,7 @@ from job.log_json import capped_logs
 from job.log_stream import LogStream
 from job.log_text import follow, follow_slots, read_from_offset, read_tail, read_to_end
 from job.models import JobExecution
-from job.openapi import LIST_PARAMETERS
+from job.openapi import FOLLOWS_BUSY, LIST_PARAMETERS, NOT_FOUND
 from job.selectors import details_row, detail_version, json_logs_row, list_version, listed_changes, stream_row
 from job.serializers import (
     DETAIL_ROWS, LIST_ROWS, JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer,
@@ -25,9 +25,7 @@ from job.serializers import (
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
 from scale.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from scale.openapi import (
-    BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
-)
+from scale.openapi import BAD_PARAMETERS, NO_SUCH_PAGE, NOT_MODIFIED, THROTTLED, UNAUTHORIZED
 from scale.pagination import RequestedPaginationMixin
 
 _TEXT = 'text/plain; charset=utf-8'

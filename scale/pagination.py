@@ -55,7 +55,7 @@ class StandardPagination(PageNumberPagination):
             paginated['properties'][link]['type'] = ['string', 'null']
         # Keyset pages (?pagination=cursor) carry no count: counting is what they avoid.
         paginated['required'] = [name for name in paginated.get('required', []) if name != 'count']
-        paginated['properties']['count']['description'] = 'All matching executions; absent on keyset pages.'
+        paginated['properties']['count']['description'] = 'All matching rows; absent on keyset pages.'
         return paginated
 
 class KeysetPagination(BasePagination):
