@@ -9,8 +9,8 @@ from django.db import connection
 
 from error.models import Error
 from job.models import Job, JobExecution, JobType, JobTypeRevision, ListedChange, TriggerEvent
-from job.tests.factories import make_full_execution
 from job.selectors import listed_changes
+from job.tests.factories import make_full_execution
 from node.models import Node
 
 postgresql_only = pytest.mark.skipif(connection.vendor != 'postgresql', reason='PostgreSQL triggers and roles')

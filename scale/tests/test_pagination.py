@@ -8,7 +8,12 @@ from rest_framework.test import APIRequestFactory
 
 from job.models import JobExecution
 from scale.pagination import (
-    KeysetPagination, RequestedPaginationMixin, StandardPagination, after, decode_cursor, encode_cursor,
+    KeysetPagination,
+    RequestedPaginationMixin,
+    StandardPagination,
+    after,
+    decode_cursor,
+    encode_cursor,
 )
 
 
@@ -50,8 +55,10 @@ def test_a_cursor_round_trips_with_typed_values():
     assert cursor.values == (moment, None, 42) and cursor.backwards is True
 
 
-@pytest.mark.parametrize('token', ['not-base64!', encode_cursor((1, 2), False), encode_cursor(({'a': 1}, None, 1), False),
-                                   encode_cursor(('2026-01-01T00:00:00Z', 'a\x00b', 1), False)])
+@pytest.mark.parametrize('token', [
+    'not-base64!', encode_cursor((1, 2), False), encode_cursor(({'a': 1}, None, 1), False),
+    encode_cursor(('2026-01-01T00:00:00Z', 'a\x00b', 1), False),
+])
 def test_tampered_cursors_are_a_400_naming_the_cursor(token):
     with pytest.raises(ValidationError) as raised:
         decode_cursor(token, JobExecution, KEYS)
