@@ -8,6 +8,7 @@ from django.db.models import F
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
+from drf_spectacular.utils import extend_schema_field
 from django_filters.widgets import BaseCSVWidget
 
 from scale.timestamps import TimestampError, parse_timestamp
@@ -143,6 +144,8 @@ class OrderKeyField(forms.CharField):
         return path, name.startswith('-')
 
 
+# Repeatable, so an array of sort keys; a view's schema names them (job/openapi.py lists the keys).
+@extend_schema_field({'type': 'array', 'items': {'type': 'string'}})
 class OrderingFilter(filters.Filter):
     """Repeatable `order` (`?order=a&order=-b` or `?order=a,-b`) over `fields` and their `aliases`, a default
     order, and `id` as the final tie-breaker. `keys(value)` is the order as (path, descending) pairs, read by
