@@ -8,8 +8,8 @@ from django.db.models import F
 from django.utils import timezone
 from django_filters import rest_framework as filters
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import extend_schema_field
 from django_filters.widgets import BaseCSVWidget
+from drf_spectacular.utils import extend_schema_field
 
 from scale.timestamps import TimestampError, parse_timestamp
 
@@ -190,9 +190,16 @@ def order_keys(filterset):
     return [('id', False)]
 
 
+def filter_values(filterset):
+    """The cleaned values of a validated filter set's filters, its ordering left out."""
+    return {name: value for name, value in filterset.form.cleaned_data.items()
+            if not isinstance(filterset.filters[name], OrderingFilter)}
+
+
 class FilterBackend(DjangoFilterBackend):
-    """django-filter's backend, keeping the request's filter set on the view (`view.filterset`), so pagination can
-    read the order it parsed."""
+    """django-filter's backend, keeping the request's validated filter set on the view (`view.filterset`), so the
+    view and its pagination read the cleaned values (the order, the filters a count needs) without building and
+    validating it a second time."""
 
     def get_filterset(self, request, queryset, view):
         view.filterset = super().get_filterset(request, queryset, view)

@@ -45,3 +45,14 @@ def test_the_order_falls_back_to_the_default_and_always_ends_with_id():
 def test_nulls_sort_last_ascending_and_first_descending():
     assert ordered_by('name', False) == F('name').asc(nulls_last=True)
     assert ordered_by('name', True) == F('name').desc(nulls_first=True)
+
+
+@pytest.mark.django_db
+def test_filter_values_leave_the_order_out():
+    from job.filtersets import JobExecutionFilterSet
+    from job.models import JobExecution
+    from scale.filters import filter_values
+
+    filterset = JobExecutionFilterSet(QueryDict('status=running&order=-id'), queryset=JobExecution.objects.all())
+    assert filterset.is_valid()
+    assert filter_values(filterset)['status'] == ['RUNNING'] and 'order' not in filter_values(filterset)
