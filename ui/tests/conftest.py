@@ -5,14 +5,14 @@ can stop and restart it, change settings, and write rows that the pages then rea
 """
 import contextlib
 import os
-import socket
 import shutil
+import socket
 from pathlib import Path
 
 import pytest
 from django.core.management import call_command
-from django.db import connections
 from django.core.servers.basehttp import ThreadedWSGIServer
+from django.db import connections
 from django.test.testcases import LiveServerThread
 
 from conftest import free_port
@@ -49,7 +49,8 @@ def browser(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def page(browser, ui_server):
-    context = browser.new_context(base_url=ui_server.url, accept_downloads=True, viewport={'width': 1400, 'height': 900})
+    context = browser.new_context(base_url=ui_server.url, accept_downloads=True,
+                                  viewport={'width': 1400, 'height': 900})
     context.set_default_timeout(15000)
     page = context.new_page()
     errors = []

@@ -148,7 +148,8 @@ class TestExecutionsList:
         make_execution()
         asked = []
         page.on('request', lambda request: asked.append(request.url) if '/job-executions/' in request.url else None)
-        page.wait_for_function("() => Number(document.querySelector('#pause').dataset.skipped) >= 3")  # three turns passed
+        # Three turns of the refresh go by.
+        page.wait_for_function("() => Number(document.querySelector('#pause').dataset.skipped) >= 3")
         assert asked == [] and page.locator('#executions tbody tr').count() == 6
         with page.expect_response(lambda r: '/job-executions/?' in r.url and r.status == 200) as answer:
             page.get_by_role('button', name='Resume auto-refresh').click()
