@@ -94,6 +94,8 @@ MIDDLEWARE = [
     # First and last, so the request metrics time everything in between.
     'django_prometheus.middleware.PrometheusBeforeMiddleware',
     'scale.request_log.RequestLogMiddleware',
+    # Outside everything that may answer an error in HTML (whitenoise, method checks, the docs page).
+    'scale.exceptions.JsonErrorsMiddleware',
     'django.middleware.security.SecurityMiddleware',
     'scale.db.routers.OneDatabasePerRequestMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',

@@ -17,7 +17,9 @@ urlpatterns = [
     path('readyz', health.readyz, name='readyz'),
     path('metrics', token_required(ExportToDjangoView), name='metrics'),
     path('api/schema/', SpectacularAPIView.as_view(), name='schema'),
-    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema'), name='swagger-ui'),
+    # A page: GET and HEAD only (DRF's OPTIONS metadata has no template to render it in).
+    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema', http_method_names=['get', 'head']),
+         name='swagger-ui'),
 ]
 
 handler400 = 'scale.exceptions.bad_request'
