@@ -202,11 +202,28 @@ class TestCap:
     def test_live_tail_comes_first_and_the_stored_part_fills_the_rest(self, api, sandbox_agent, agent_node, settings):
         settings.LOGS_JSON_MAX_BYTES = 16
         sandbox_agent.write(STDOUT_PATH, 'live-0123456789')  # 15 bytes
+        sandbox_agent.write(STDERR_PATH, 'job task err.')  # 13 bytes
         execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH),
-                               sandbox_agent.download_url(STDERR_PATH), stdout='stored\n')
+                               sandbox_agent.download_url(STDERR_PATH), stdout='stored.', stderr='pre-task err.')
         body = logs(api, execution)
-        assert body['stdout'] == '\nlive-0123456789' and body['stdout_truncated'] is True
-        assert body['stderr'] == 'rr\njob task err\n' and body['stderr_truncated'] is True
+        assert body['stdout'] == '.live-0123456789' and body['stdout_truncated'] is True
+        assert body['stderr'] == 'rr.job task err.' and body['stderr_truncated'] is True
+
+    def test_the_cap_counts_the_bytes_sent_not_the_bytes_stored(self, api, settings):
+        """A control character is six bytes of JSON (\\u0001), a quote two: the answer must stay within the cap."""
+        settings.LOGS_JSON_MAX_BYTES = 600
+        execution = make_execution(stdout='\x01' * 600, stderr='ok' + '"' * 400)
+        response = api.get(f'/job-executions/{execution.id}/logs/')
+        body = response.json()
+        assert body['stdout'] == '\x01' * 100 and body['stdout_truncated'] is True
+        assert body['stderr'] == '"' * 300 and body['stderr_truncated'] is True
+        assert len(response.content) < 2 * 600 + 2000  # both streams at the cap, plus the execution's fields
+
+    def test_a_stream_whose_json_fits_is_not_cut(self, api, settings):
+        settings.LOGS_JSON_MAX_BYTES = 600
+        body = logs(api, make_execution(stdout='\x01' * 100, stderr='é' * 300))
+        assert body['stdout'] == '\x01' * 100 and body['stderr'] == 'é' * 300
+        assert 'stdout_truncated' not in body and 'stderr_truncated' not in body
 
     def test_a_live_file_over_the_cap_is_read_by_range_to_its_tail(self, api, sandbox_agent, agent_node, settings):
         settings.LOGS_JSON_MAX_BYTES = 100_000
