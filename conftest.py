@@ -97,25 +97,33 @@ def free_port():
 
 @pytest.fixture
 def start_gunicorn(tmp_path):
-    """Start the committed gunicorn config on loopback with extra environment; returns its base URL."""
+    """Start the committed gunicorn config on loopback with extra environment; returns its base URL.
+
+    An environment value of None removes that variable. With make_serve=True the server is started exactly as an
+    operator starts it, by `make serve`, and nothing else is added to its environment but what is given.
+    """
     servers = []
 
-    def start(**env):
+    def start(make_serve=False, **env):
         port = free_port()
-        env = {
-            **os.environ, 'BIND': f'127.0.0.1:{port}', 'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2',
+        defaults = {} if make_serve else {
+            'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2',
             'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
-            'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'), **env,
+            'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'),
         }
+        env = {**os.environ, 'BIND': f'127.0.0.1:{port}', **defaults, **env}
+        env = {name: value for name, value in env.items() if value is not None}
+        command = ['make', '--no-print-directory', 'serve'] if make_serve else \
+            [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi']
         # Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls a chatty server.
         output_path = tmp_path / f'gunicorn-{port}.log'
         with open(output_path, 'wb') as output:
             server = subprocess.Popen(
-                [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
-                cwd=Path(__file__).parent, env=env, stdout=output, stderr=subprocess.STDOUT,
+                command, cwd=Path(__file__).parent, env=env, stdout=output, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stopping it ends its workers too
             )
         server.output_path = output_path
+        server.via_make = make_serve
         servers.append(server)
         return _wait_until_up(f'http://127.0.0.1:{port}', server)
 
@@ -133,7 +141,10 @@ def stop_gunicorn(server):
     timeout: SIGTERM is both what production sees and reliable.)
     """
     if server.poll() is None:
-        server.send_signal(signal.SIGTERM)
+        if getattr(server, 'via_make', False):  # make passes SIGTERM on; the group also reaches gunicorn itself
+            os.killpg(server.pid, signal.SIGTERM)
+        else:
+            server.send_signal(signal.SIGTERM)
         with contextlib.suppress(subprocess.TimeoutExpired):
             server.wait(timeout=10)
     with contextlib.suppress(ProcessLookupError):

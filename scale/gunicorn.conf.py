@@ -5,10 +5,9 @@ long streamed log occupies one thread, not a whole process, and the worker's hea
 thread, not by the request threads) keeps the arbiter from killing a worker that is busy streaming.
 """
 import os
+import shutil
 import tempfile
 from pathlib import Path
-
-from prometheus_client import multiprocess
 
 bind = os.environ.get('BIND', '0.0.0.0:8000')
 worker_class = 'gthread'
@@ -31,7 +30,10 @@ errorlog = '-'
 forwarded_allow_ips = os.environ.get('FORWARDED_ALLOW_IPS', '127.0.0.1')
 
 # Every worker writes its metrics to files here; /metrics adds them up, whichever worker answers the scrape.
-if not os.environ.get('PROMETHEUS_MULTIPROC_DIR'):
+# prometheus_client decides when it is first imported whether to write those files, and workers inherit this
+# process's modules: so nothing here imports it before the variable is set (scale/tests/test_metrics.py).
+_made_metrics_dir = not os.environ.get('PROMETHEUS_MULTIPROC_DIR')
+if _made_metrics_dir:
     os.environ['PROMETHEUS_MULTIPROC_DIR'] = tempfile.mkdtemp(prefix='scale-metrics-')
 _metrics_dir = Path(os.environ['PROMETHEUS_MULTIPROC_DIR'])
 
@@ -44,4 +46,12 @@ def on_starting(server):
 
 
 def child_exit(server, worker):
+    from prometheus_client import multiprocess  # imported only once the variable above is set
+
     multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):
+    """A directory this process made for itself is its own to remove; an operator's is left alone."""
+    if _made_metrics_dir:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

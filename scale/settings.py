@@ -270,7 +270,7 @@ LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')
 if not re.fullmatch(r'[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)', LOGS_THROTTLE_RATE):
     raise ImproperlyConfigured(f'LOGS_THROTTLE_RATE must look like "120/min", got {LOGS_THROTTLE_RATE!r}')
 
-# One JSON object per line on stdout, each stamped with the request id: ready for any log collector.
+# One JSON object per line on stdout, each stamped with the request id and the pid of the worker that wrote it.
 LOGGING = {
     'version': 1,
     'disable_existing_loggers': False,
@@ -280,8 +280,8 @@ LOGGING = {
     'formatters': {
         'json': {
             '()': 'pythonjsonlogger.json.JsonFormatter',
-            'fmt': '%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s',
-            'rename_fields': {'asctime': 'time', 'levelname': 'level', 'name': 'logger'},
+            'fmt': '%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s %(process)d',
+            'rename_fields': {'asctime': 'time', 'levelname': 'level', 'name': 'logger', 'process': 'pid'},
         },
     },
     'handlers': {
