@@ -130,19 +130,33 @@ class SharedChoicesField(forms.ChoiceField):
         return forms.Field.__deepcopy__(self, memo)
 
 
+class FewKeysField(forms.Field):
+    """A list of sort keys, refused past `max_keys` before any is looked at: each costs a lookup and a join."""
+
+    max_keys = None
+
+    def clean(self, value):
+        if value and len(value) > self.max_keys:
+            raise forms.ValidationError(
+                'At most %(most)d sort keys, %(given)d given.', code='max_keys',
+                params={'most': self.max_keys, 'given': len(value)})
+        return super().clean(value)
+
+
 class OrderingFilter(filters.OrderingFilter):
     """Repeatable `order` with aliases, a default order, and `id` as the final tie-breaker.
 
     NULLs sort as PostgreSQL sorts them (last ascending, first descending) on every database.
     """
 
-    def __init__(self, *, aliases=None, default=('last_modified',), **kwargs):
+    def __init__(self, *, aliases=None, default=('last_modified',), max_keys=6, **kwargs):
         self.aliases = aliases or {}
         self.default = tuple(default)
         kwargs.setdefault('widget', RepeatedCSVWidget)
         super().__init__(**kwargs)
         self.param_map.update(self.aliases)
-        self.field_class = type('OrderField', (SharedChoicesField, self.field_class), {})
+        self.field_class = type('OrderField', (FewKeysField, SharedChoicesField, self.field_class),
+                                {'max_keys': max_keys})
 
     def __deepcopy__(self, memo):
         """Each request's filter set deep-copies its filters; this one's hundreds of choices never change, so the

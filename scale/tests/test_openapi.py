@@ -7,6 +7,7 @@ from drf_spectacular.validation import validate_schema
 from jsonschema import Draft202012Validator
 
 from job.tests.factories import make_execution, make_full_execution, make_node
+from scale.openapi import built_schema
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,11 @@ def test_unauthorized_answers_are_documented(api, schema, settings):
 def test_schema_generates_without_warnings(tmp_path):
     # --fail-on-warn turns every guess drf-spectacular had to make (an untyped field, a name clash) into an error.
     call_command('spectacular', '--validate', '--fail-on-warn', '--file', str(tmp_path / 'schema.yaml'))
+
+
+def test_the_schema_is_built_once_whatever_the_request_asks(api):
+    built_schema.cache_clear()
+    answers = [api.get('/api/schema/', params) for params in ({'format': 'json'}, {}, {'version': 'x'}, {'version': 'y'})]
+    assert [answer.status_code for answer in answers] == [200] * 4
+    assert answers[0].json()['info']['version'] == '3' and answers[1].content.startswith(b'openapi: 3.1')
+    assert built_schema.cache_info().misses == 1 and built_schema.cache_info().currsize == 1
