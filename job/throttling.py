@@ -23,4 +23,9 @@ class LogsRateThrottle(SimpleRateThrottle):
             return True
 
     def get_cache_key(self, request, view):
-        return self.cache_format % {'scope': self.scope, 'ident': self.get_ident(request)}
+        return self.cache_format % {'scope': self.scope, 'ident': self.client_key(request)}
+
+    def client_key(self, request):
+        """Who the client is, for its rate and its follows: its address (behind NUM_PROXIES proxies, the one they
+        name in X-Forwarded-For)."""
+        return self.get_ident(request)

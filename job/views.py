@@ -11,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from job.filtersets import JobExecutionFilterSet
-from job.log_text import follow, follow_slots, read_range, read_tail, read_to_end, stream_rows
+from job.log_text import ClientConnection, FollowsRefused, follow, follow_slots, read_range, read_tail, read_to_end, stream_rows
 from job.logs import LogStream, capped_log_annotations, with_capped_logs
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
@@ -240,9 +240,13 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
         return response
 
     def _follow_from(self, stream, offset, params):
-        chunks = follow_slots.hold(follow(stream.execution_id, self.stream, offset, params.get('limit')))
-        if chunks is None:
-            raise FollowsBusy()
+        client = ClientConnection.of(self.request)
+        chunks = follow(stream.execution_id, self.stream, offset, params.get('limit'), client)
+        try:
+            chunks = follow_slots.hold(chunks, client_key=LogsRateThrottle().client_key(self.request))
+        except FollowsRefused as refused:
+            chunks.close()
+            raise FollowsBusy(FollowsBusy.per_client_detail if refused.per_client else None)
         response = StreamingHttpResponse(chunks, content_type=_TEXT)
         # Proxies must pass bytes on as they come rather than buffer the answer.
         response['X-Accel-Buffering'] = 'no'
@@ -253,6 +257,7 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
 class FollowsBusy(APIException):
     status_code = 503
     default_detail = 'Too many logs are being followed here right now; poll with offset, or follow again shortly.'
+    per_client_detail = 'This client follows as many logs as it may at once; end one, or poll with offset.'
     wait = 5  # seconds, sent as Retry-After
 
 

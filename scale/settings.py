@@ -264,6 +264,8 @@ LOGS_FOLLOW_MAX_SECONDS = env_float('LOGS_FOLLOW_MAX_SECONDS', 300.0)
 LOGS_FOLLOW_POLL_SECONDS = env_float('LOGS_FOLLOW_POLL_SECONDS', 1.0)
 # Follows at once per process; each holds a server thread, so keep it below GUNICORN_THREADS. Past it: 503.
 LOGS_FOLLOW_MAX_CONCURRENT = env_int('LOGS_FOLLOW_MAX_CONCURRENT', 4)
+# ...and of those, per client (its address, as for throttling), so one client cannot hold them all.
+LOGS_FOLLOW_MAX_PER_CLIENT = env_int('LOGS_FOLLOW_MAX_PER_CLIENT', 2)
 
 # Calls per client to all logs endpoints together, as DRF rates: "120/min", "5/second", "1000/hour".
 LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')
