@@ -238,6 +238,7 @@ SPECTACULAR_SETTINGS = {
     'OAS_VERSION': '3.1.0',
     'SERVE_INCLUDE_SCHEMA': False,
     'PREPROCESSING_HOOKS': ['scale.openapi.exclude_v3_aliases'],
+    'POSTPROCESSING_HOOKS': ['drf_spectacular.hooks.postprocess_schema_enums', 'job.openapi.empty_values_are_ignored'],
     # Swagger UI's assets come from the installed sidecar package, so the docs page needs no internet access.
     'SWAGGER_UI_DIST': 'SIDECAR',
     'SWAGGER_UI_FAVICON_HREF': 'SIDECAR',
