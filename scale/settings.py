@@ -72,6 +72,10 @@ ALLOWED_HOSTS = env_list('ALLOWED_HOSTS', ['localhost', '127.0.0.1', '[::1]'])
 API_TOKENS = env_list('API_TOKENS', [])
 if any(len(token) < 16 for token in API_TOKENS):
     raise ImproperlyConfigured('API_TOKENS must be comma-separated tokens of at least 16 characters each.')
+# Open without tokens is a deployment choice (a trusted network); this makes forgetting them a start-up error.
+REQUIRE_API_TOKENS = env_bool('REQUIRE_API_TOKENS')
+if REQUIRE_API_TOKENS and not API_TOKENS:
+    raise ImproperlyConfigured('REQUIRE_API_TOKENS is true but API_TOKENS is empty: set the tokens clients use.')
 
 # Web UIs on these origins (scheme://host[:port]) may call the API from the browser.
 CORS_ALLOWED_ORIGINS = env_list('CORS_ALLOWED_ORIGINS', [])
