@@ -9,7 +9,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
-bind = os.environ.get('BIND', '0.0.0.0:8000')
+# Loopback unless told otherwise: clients reach it through a buffering proxy (docs/operations.md), never directly.
+bind = os.environ.get('BIND', '127.0.0.1:8000')
 worker_class = 'gthread'
 workers = int(os.environ.get('WEB_CONCURRENCY', os.cpu_count() or 1))
 threads = int(os.environ.get('GUNICORN_THREADS', '8'))
