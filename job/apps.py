@@ -6,7 +6,7 @@ class JobConfig(AppConfig):
     name = 'job'
 
     def ready(self):
-        from job.versions import missing_triggers
+        from job.selectors import missing_triggers
         from scale.health import register_readiness_check
 
         # Without its trigger, writes to a table would not change the lists' version: stale 304s.

@@ -7,7 +7,7 @@ from django.db.models import Value
 from django.db.models.functions import Concat
 
 from conftest import SandboxAgent
-from job.logs import UNAVAILABLE
+from job.log_stream import UNAVAILABLE
 from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
 from node.sandbox_agent import SandboxRequestHandler, start_in_thread
