@@ -75,9 +75,9 @@ def sqlstate(error):
 class JsonErrorsMiddleware:
     """Every error answer is JSON: Django's method checks (`require_safe`), the docs page's renderer and the static
     files' server answer their 4xx in HTML or bare; here those become `{"detail": ...}` with the same status and
-    the headers that matter (Allow, Retry-After, WWW-Authenticate)."""
+    the same headers (Allow, Retry-After, the security and CORS headers), only the body's own replaced."""
 
-    _KEPT_HEADERS = ('Allow', 'Retry-After', 'WWW-Authenticate')
+    _BODY_HEADERS = ('content-type', 'content-length', 'content-encoding', 'content-disposition')
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -89,8 +89,8 @@ class JsonErrorsMiddleware:
         detail = {405: f'Method "{request.method[:20]}" not allowed.'}.get(
             response.status_code, HTTPStatus(response.status_code).phrase + '.')
         json_response = JsonResponse({'detail': detail}, status=response.status_code)
-        for header in self._KEPT_HEADERS:
-            if header in response:
-                json_response[header] = response[header]
+        for header, value in response.items():
+            if header.lower() not in self._BODY_HEADERS:
+                json_response[header] = value
         response.close()
         return json_response

@@ -60,3 +60,10 @@ def test_options_of_the_docs_page_is_a_json_405(client):
     response = client.options('/api/docs/')
     assert response.status_code == 405 and response.json() == {'detail': 'Method "OPTIONS" not allowed.'}
     assert response['Allow'] == 'GET, HEAD'
+
+
+def test_an_error_made_json_keeps_the_security_headers(client):
+    response = client.post('/healthz')
+    assert response.status_code == 405 and response.json() == {'detail': 'Method "POST" not allowed.'}
+    assert response['X-Content-Type-Options'] == 'nosniff' and response['X-Frame-Options'] == 'DENY'
+    assert response['Allow'] == 'GET, HEAD'
