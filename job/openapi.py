@@ -4,6 +4,10 @@ from drf_spectacular.utils import OpenApiParameter
 
 from job.filtersets import JobExecutionFilterSet
 from job.models import JobExecution
+from scale.openapi import detail_response
+
+NOT_FOUND = detail_response('No job execution has this id.')
+FOLLOWS_BUSY = detail_response('follow=true while this server follows its maximum already.')
 
 _STATUSES = [status.value for status in JobExecution.Status]
 _SORT_KEYS = sorted(
@@ -54,7 +58,7 @@ def empty_values_are_ignored(result, generator, request, public):
     many sort keys `order` takes."""
     for parameter in result['paths']['/job-executions/']['get']['parameters']:
         if parameter['name'] == 'order':
-            parameter['schema']['maxItems'] = JobExecutionFilterSet.base_filters['order'].field_class.max_keys
+            parameter['schema']['maxItems'] = JobExecutionFilterSet.base_filters['order'].extra['max_items']
         if parameter['name'] in IGNORED_WHEN_EMPTY:
             parameter['allowEmptyValue'] = True
             parameter['description'] = (parameter.get('description', '') + ' Empty, it is ignored.').strip()
