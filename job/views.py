@@ -16,7 +16,13 @@ from job.filtersets import JobExecutionFilterSet
 from job.log_json import capped_logs
 from job.log_stream import LogStream
 from job.log_text import (
-    ClientConnection, FollowsRefused, follow, follow_slots, read_from_offset, read_tail, read_to_end,
+    ClientConnection,
+    FollowsRefused,
+    follow,
+    follow_slots,
+    read_from_offset,
+    read_tail,
+    read_to_end,
 )
 from job.models import JobExecution
 from job.openapi import FOLLOWS_BUSY, LIST_PARAMETERS, NOT_FOUND

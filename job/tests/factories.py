@@ -92,6 +92,7 @@ def make_sparse_execution(with_node_and_error=False, **fields):
     related = {}
     if with_node_and_error:
         related = {'node': make_node(**nulls(Node)), 'error': make_error(**nulls(Error))}
-    values = {**nulls(JobExecution, keep=related), 'status': 'QUEUED', 'command_arguments': '', 'timeout': 1800, 'queued': at(0),
+    values = {**nulls(JobExecution, keep=related), 'status': 'QUEUED', 'command_arguments': '', 'timeout': 1800,
+              'queued': at(0),
               **related}
     return JobExecution.objects.create(job=job, **{**values, **fields})

@@ -162,7 +162,8 @@ def test_clients_get_one_warning_whatever_went_wrong_and_the_log_gets_the_detail
     missing = running_on(agent_node, sandbox_agent.download_url('/no/such/stdout'), None)
     down_node = make_node(hostname='localhost', port=closed_port)
     down = running_on(down_node, f'http://localhost:{closed_port}/files/download.json?path={STDOUT_PATH}', None)
-    warnings = [api.get(f'/job-executions/{execution.id}/logs/stdout/')['X-Log-Warning'] for execution in (missing, down)]
+    warnings = [api.get(f'/job-executions/{execution.id}/logs/stdout/')['X-Log-Warning']
+                for execution in (missing, down)]
     assert warnings == [UNAVAILABLE, UNAVAILABLE]
     assert 'HTTP 404' in caplog.text and 'could not be read' in caplog.text
 
