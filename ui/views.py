@@ -3,8 +3,8 @@ external UI would; the pages only say where to poll and how often."""
 from functools import wraps
 
 from django.conf import settings
+from django.http import JsonResponse
 from django.shortcuts import render
-from django.views.decorators.http import require_safe
 
 from job.models import JobExecution
 
@@ -17,9 +17,12 @@ CONTENT_SECURITY_POLICY = '; '.join([
 
 
 def ui_page(view):
-    @require_safe
     @wraps(view)
     def page(request, *args, **kwargs):
+        if request.method not in ('GET', 'HEAD'):
+            response = JsonResponse({'detail': f'Method "{request.method}" not allowed.'}, status=405)
+            response['Allow'] = 'GET, HEAD'
+            return response
         response = view(request, *args, **kwargs)
         response['Content-Security-Policy'] = CONTENT_SECURITY_POLICY
         response['Cache-Control'] = 'no-cache'

@@ -36,4 +36,5 @@ def test_other_paths_are_json_404s(client, path):
 
 def test_pages_only_answer_reads(client):
     assert client.head('/').status_code == 200
-    assert client.post('/').status_code == 405
+    refused = client.post('/')
+    assert refused.status_code == 405 and refused['Allow'] == 'GET, HEAD' and 'POST' in refused.json()['detail']
