@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q
-from django.db.models.expressions import OrderBy
+from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from scale.filters import order_keys, ordered_by
 
 
 class StandardPagination(PageNumberPagination):
@@ -36,7 +37,7 @@ class StandardPagination(PageNumberPagination):
                 f'Enter a whole number from 1 to {self.max_page_size} (larger values give {self.max_page_size}).']})
         return min(size, self.max_page_size)
 
-    def check_request(self, request, queryset):
+    def check_request(self, request, queryset, view=None):
         """A bad page_size is a 400 before any query, even to a client holding a current tag."""
         self.get_page_size(request)
 
@@ -52,25 +53,26 @@ class StandardPagination(PageNumberPagination):
         for link in ('next', 'previous'):
             paginated['properties'][link].pop('nullable', None)
             paginated['properties'][link]['type'] = ['string', 'null']
-        # Keyset pages (?pagination=cursor) carry no count: counting is what they avoid.
-        paginated['required'] = [name for name in paginated.get('required', []) if name != 'count']
-        paginated['properties']['count']['description'] = 'All matching executions; absent on keyset pages.'
+        paginated['properties']['count']['description'] = 'All matching rows.'
         return paginated
+
 
 class KeysetPagination(BasePagination):
     """Opt-in keyset pages (`?pagination=cursor`, then the `cursor` links): cost independent of depth, no count.
 
     A cursor holds the sort values of the row it starts after, for the requested order plus `id`. NULLs sort
-    as the ordering filter sorts them (last ascending, first descending), and keys compare accordingly.
+    as `scale.filters.ordered_by` places them (last ascending, first descending), and keys compare accordingly.
     """
 
     counts = False
     page_size_source = StandardPagination()
 
-    def check_request(self, request, queryset):
-        """Reads and checks the page size and the cursor: a bad one is a 400 before any query."""
+    def check_request(self, request, queryset, view=None):
+        """Reads and checks the page size and the cursor: a bad one is a 400 before any query. The order is the one
+        the view's filter set parsed (scale.filters.order_keys)."""
         self.request = request
-        self.keys = order_keys(queryset)
+        filterset = getattr(view, 'filterset', None)
+        self.keys = order_keys(filterset) if filterset is not None else [('id', False)]
         self.page_size = self.page_size_source.get_page_size(request)
         self.cursor = decode_cursor(request.query_params.get('cursor'), queryset.model, self.keys)
 
@@ -83,12 +85,17 @@ class KeysetPagination(BasePagination):
     def get_paginated_response(self, data):
         return Response({**self._links, 'results': data})
 
+    def get_paginated_response_schema(self, schema):
+        link = {'type': ['string', 'null'], 'format': 'uri'}
+        return {'type': 'object', 'required': ['results'],
+                'properties': {'next': link, 'previous': link, 'results': schema}}
+
     def page(self, queryset, *paths):
         """One query: the page's rows as `paths` followed by their sort keys. The page's ids come first from the
         keys alone (an index range for the default order), then only those rows are joined."""
         backwards = self.cursor is not None and self.cursor.backwards
         keys = [(path, descending != backwards) for path, descending in self.keys]
-        ordering = [_order_by(path, descending) for path, descending in keys]
+        ordering = [ordered_by(path, descending) for path, descending in keys]
         window = queryset.order_by(*ordering)
         if self.cursor is not None:
             window = window.filter(after(window.model, keys, self.cursor.values))
@@ -116,11 +123,25 @@ class KeysetPagination(BasePagination):
         return replace_query_param(url, 'cursor', encode_cursor(values, backwards))
 
 
-class RequestedPaginationMixin:
-    """For list views: page numbers (`pagination_class`), or keyset pages for `?pagination=cursor` or a `cursor`
-    (from their links). The one place a request's pagination is chosen; another `pagination` value is a 400."""
+class EitherPagination(BasePagination):
+    """How a RequestedPaginationMixin view's pages are described (its `pagination_class`, read by the schema
+    generator): a page-number page, or a keyset page. Its requests are paginated by the class they choose."""
 
-    pagination_class = StandardPagination
+    def get_paginated_response_schema(self, schema):
+        return {'anyOf': [StandardPagination().get_paginated_response_schema(schema),
+                          KeysetPagination().get_paginated_response_schema(schema)]}
+
+    def get_schema_operation_parameters(self, view):
+        return StandardPagination().get_schema_operation_parameters(view)
+
+
+class RequestedPaginationMixin:
+    """For list views: page numbers (`page_number_pagination_class`), or keyset pages for `?pagination=cursor` or
+    a `cursor` (from their links). The one place a request's pagination is chosen; another `pagination` value is a
+    400."""
+
+    pagination_class = EitherPagination
+    page_number_pagination_class = StandardPagination
     keyset_pagination_class = KeysetPagination
 
     @property
@@ -134,28 +155,13 @@ class RequestedPaginationMixin:
             raise ValidationError({'pagination': ['Use pagination=cursor for keyset pages, or leave it out.']})
         if 'pagination' in query_params or 'cursor' in query_params:
             return self.keyset_pagination_class
-        return self.pagination_class
+        return self.page_number_pagination_class
 
 
 @dataclass(frozen=True)
 class Cursor:
     values: tuple
     backwards: bool
-
-
-def order_keys(queryset):
-    """The queryset's ordering as (path, descending) pairs, as the ordering filter builds it (id last)."""
-    keys = []
-    for term in queryset.query.order_by:
-        if isinstance(term, OrderBy) and isinstance(term.expression, F):
-            keys.append((term.expression.name, term.descending))
-        else:
-            keys.append((str(term).lstrip('-'), str(term).startswith('-')))
-    return keys
-
-
-def _order_by(path, descending):
-    return F(path).desc(nulls_first=True) if descending else F(path).asc(nulls_last=True)
 
 
 def after(model, keys, values):
