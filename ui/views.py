@@ -75,4 +75,5 @@ def executions(request):
 def execution(request, pk):
     return render(request, 'ui/execution.html', {
         'config': _config(), 'execution_id': int(pk), 'streams': ['stdout', 'stderr'],
+        'modules': [f'ui/{name}.js' for name in ('execution', 'api', 'format', 'logview', 'ansi', 'search')],
     })
