@@ -280,8 +280,7 @@ class TestExecutionPage:
         new_lines.click()
         expect(new_lines).to_be_hidden()
         expect(page.locator('#panel-stdout .follow')).to_have_attribute('aria-pressed', 'true')
-        page.wait_for_function('''() => { const box = document.querySelector('#panel-stdout .log');
-                                          return box.scrollTop + box.clientHeight >= box.scrollHeight - 4; }''')
+        expect(page.locator('#panel-stdout .line').last).to_be_in_viewport()  # back at the newest line
 
         page.get_by_role('button', name='Wrap lines').click()  # remembered across pages
         page.reload()

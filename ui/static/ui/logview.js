@@ -375,6 +375,8 @@ export class LogView {
     this.pinned = true;
     this.updateFollowButton();
     this.scrollToEnd();
+    // Blocks coming into view get laid out at their real height: go to the end again once they are.
+    requestAnimationFrame(() => { if (this.pinned) this.scrollToEnd(); });
     this.unseen = 0;
     this.newLinesButton.hidden = true;
   }
