@@ -1,4 +1,5 @@
 """Fixtures shared by every app's tests: an API client, a real stand-in Mesos agent and gunicorn on loopback."""
+
 import contextlib
 import os
 import signal
@@ -106,20 +107,33 @@ def start_gunicorn(tmp_path):
 
     def start(make_serve=False, **env):
         port = free_port()
-        defaults = {} if make_serve else {
-            'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2', 'LOGS_FOLLOW_MAX_CONCURRENT': '1',
-            'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
-            'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'),
-        }
+        defaults = (
+            {}
+            if make_serve
+            else {
+                'WEB_CONCURRENCY': '1',
+                'GUNICORN_THREADS': '2',
+                'LOGS_FOLLOW_MAX_CONCURRENT': '1',
+                'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
+                'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'),
+            }
+        )
         env = {**os.environ, 'BIND': f'127.0.0.1:{port}', **defaults, **env}
         env = {name: value for name, value in env.items() if value is not None}
-        command = ['make', '--no-print-directory', 'serve'] if make_serve else \
-            [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi']
+        command = (
+            ['make', '--no-print-directory', 'serve']
+            if make_serve
+            else [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi']
+        )
         # Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls a chatty server.
         output_path = tmp_path / f'gunicorn-{port}.log'
         with open(output_path, 'wb') as output:
             server = subprocess.Popen(
-                command, cwd=Path(__file__).parent, env=env, stdout=output, stderr=subprocess.STDOUT,
+                command,
+                cwd=Path(__file__).parent,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stopping it ends its workers too
             )
         server.output_path = output_path

@@ -1,4 +1,5 @@
 """Per-client rate limits for the logs endpoints, which reach out to the agents and stream large bodies."""
+
 import hashlib
 import logging
 
@@ -10,6 +11,7 @@ logger = logging.getLogger(__name__)
 
 class LogsRateThrottle(SimpleRateThrottle):
     """One budget per client across all logs endpoints, at `settings.LOGS_THROTTLE_RATE`."""
+
     scope = 'logs'
 
     def get_rate(self):

@@ -6,6 +6,7 @@ agent and runs no tasks: it lets the logs proxy be exercised against a real HTTP
 
     python -m node.sandbox_agent --root /tmp/sandbox --port 5051
 """
+
 import argparse
 import json
 import os
@@ -113,8 +114,15 @@ def _integer(params, name, required, default=None):
 
 def _entry(path):
     stat = path.stat()
-    return {'path': str(path), 'size': stat.st_size, 'mtime': stat.st_mtime, 'nlink': stat.st_nlink,
-            'mode': oct(stat.st_mode), 'uid': str(stat.st_uid), 'gid': str(stat.st_gid)}
+    return {
+        'path': str(path),
+        'size': stat.st_size,
+        'mtime': stat.st_mtime,
+        'nlink': stat.st_nlink,
+        'mode': oct(stat.st_mode),
+        'uid': str(stat.st_uid),
+        'gid': str(stat.st_gid),
+    }
 
 
 def make_server(root, host='127.0.0.1', port=0):

@@ -2,6 +2,7 @@
 
 Everything that differs between machines comes from environment variables, read here and only here.
 """
+
 import os
 import re
 from pathlib import Path
@@ -152,8 +153,11 @@ def cache_settings(url):
     if not url.startswith(('redis://', 'rediss://', 'unix://')):
         raise ImproperlyConfigured(f'CACHE_URL must be a redis://, rediss:// or unix:// URL, got {url!r}')
     # A cache that does not answer must cost a second, not a request's whole time.
-    return {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': url,
-            'OPTIONS': {'socket_connect_timeout': 1, 'socket_timeout': 1}}
+    return {
+        'BACKEND': 'django.core.cache.backends.redis.RedisCache',
+        'LOCATION': url,
+        'OPTIONS': {'socket_connect_timeout': 1, 'socket_timeout': 1},
+    }
 
 
 CACHES = {'default': cache_settings(CACHE_URL)}
@@ -272,8 +276,10 @@ LOGGING = {
     },
     'handlers': {
         'stdout': {
-            'class': 'logging.StreamHandler', 'stream': 'ext://sys.stdout',
-            'formatter': 'json', 'filters': ['request_id'],
+            'class': 'logging.StreamHandler',
+            'stream': 'ext://sys.stdout',
+            'formatter': 'json',
+            'filters': ['request_id'],
         },
     },
     'root': {'handlers': ['stdout'], 'level': env_choice('LOG_LEVEL', 'INFO', LOG_LEVELS)},

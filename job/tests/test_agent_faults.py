@@ -3,6 +3,7 @@
 The agent is a real misbehaving HTTP peer on loopback (node/tests/fault_agent.py). Each fault is tried against
 the JSON endpoint and the plain-text one (a read, a tail, and a follow where the fault starts mid-stream).
 """
+
 import time
 
 import pytest
@@ -42,7 +43,8 @@ def misbehave(agent, fault):
 
 def finish(execution, stdout):
     JobExecution.objects.filter(pk=execution.pk).update(
-        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None)
+        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None
+    )
 
 
 @pytest.fixture
@@ -54,9 +56,15 @@ def execution(fault_agent, settings):
     settings.LOGS_THROTTLE_RATE = '100000/min'
     fault_agent.content = LIVE
     node = make_node(hostname=fault_agent.host, port=fault_agent.port)
-    return make_execution(status='RUNNING', node=node, stdout=STORED, stderr=STORED, ended=None,
-                          current_stdout_url=fault_agent.url('/run/stdout'),
-                          current_stderr_url=fault_agent.url('/run/stderr'))
+    return make_execution(
+        status='RUNNING',
+        node=node,
+        stdout=STORED,
+        stderr=STORED,
+        ended=None,
+        current_stdout_url=fault_agent.url('/run/stdout'),
+        current_stderr_url=fault_agent.url('/run/stderr'),
+    )
 
 
 def test_an_honest_agent_gives_the_stored_part_then_the_live_file(api, execution):

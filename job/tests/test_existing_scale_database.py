@@ -1,5 +1,6 @@
 """A database whose tables Scale's own migrations made (JSON columns of type `json`) is served after
 `migrate --fake-initial`, and reads through the API the same as on `jsonb`."""
+
 import contextlib
 import os
 import uuid
@@ -31,8 +32,9 @@ def scale_made_database():
     run_sql(os.environ['DATABASE_URL'], f'CREATE DATABASE {name}')
     url = os.environ['DATABASE_URL'].rsplit('/', 1)[0] + f'/{name}'
     ddl = ''.join(run_django(url, 'sqlmigrate', app, '0001') for app in ('error', 'node', 'job'))
-    [json_columns] = run_sql(url, ddl.replace(' jsonb', ' json'),
-                             "SELECT count(*) FROM information_schema.columns WHERE data_type = 'json'")
+    [json_columns] = run_sql(
+        url, ddl.replace(' jsonb', ' json'), "SELECT count(*) FROM information_schema.columns WHERE data_type = 'json'"
+    )
     assert json_columns > 10
     yield url
     run_sql(os.environ['DATABASE_URL'], f'DROP DATABASE {name} WITH (FORCE)')
@@ -41,10 +43,10 @@ def scale_made_database():
 def test_fake_initial_then_every_endpoint_reads_json_columns(scale_made_database, start_gunicorn):
     migrated = run_django(scale_made_database, 'migrate', '--fake-initial', '--noinput')
     assert 'job.0001_initial... FAKED' in migrated
-    execution_id = run_django(scale_made_database, code=(
-        'from job.tests.factories import make_full_execution\n'
-        'print(make_full_execution().id)'
-    )).strip()
+    execution_id = run_django(
+        scale_made_database,
+        code=('from job.tests.factories import make_full_execution\nprint(make_full_execution().id)'),
+    ).strip()
     base = start_gunicorn(DATABASE_URL=scale_made_database)
 
     details = requests.get(f'{base}/job-executions/{execution_id}/', timeout=10)
@@ -65,8 +67,12 @@ def database_in_own_schema():
     """A fresh database whose tables live in schema `scale` (the owner's search_path), not in `public`."""
     name, owner = f'schema_{uuid.uuid4().hex[:8]}', f'owner_{uuid.uuid4().hex[:8]}'
     admin_url = os.environ['DATABASE_URL']
-    run_sql(admin_url, f'CREATE DATABASE {name}', f"CREATE ROLE {owner} LOGIN PASSWORD 'owner'",
-            f'ALTER ROLE {owner} SET search_path = scale')
+    run_sql(
+        admin_url,
+        f'CREATE DATABASE {name}',
+        f"CREATE ROLE {owner} LOGIN PASSWORD 'owner'",
+        f'ALTER ROLE {owner} SET search_path = scale',
+    )
     url = admin_url.rsplit('/', 1)[0] + f'/{name}'
     run_sql(url, f'CREATE SCHEMA scale AUTHORIZATION {owner}', f'GRANT CREATE ON DATABASE {name} TO {owner}')
     scheme, rest = url.split('://', 1)
@@ -79,13 +85,17 @@ def test_writes_are_counted_when_the_tables_are_not_in_public(database_in_own_sc
     used, or every write Scale makes there would fail."""
     owner_url, admin_url = database_in_own_schema
     run_django(owner_url, 'migrate', '--noinput')
-    assert run_sql(admin_url, "SELECT count(*) FROM pg_tables WHERE tablename = 'api_listed_change' "
-                              "AND schemaname = 'scale'") == (1,)
-    counted = run_django(owner_url, code=(
-        'from job.tests.factories import make_execution\n'
-        'from job.selectors import listed_changes\n'
-        'before = listed_changes("default")\n'
-        'make_execution().save()\n'
-        'print(listed_changes("default") - before)'
-    ))
+    assert run_sql(
+        admin_url, "SELECT count(*) FROM pg_tables WHERE tablename = 'api_listed_change' AND schemaname = 'scale'"
+    ) == (1,)
+    counted = run_django(
+        owner_url,
+        code=(
+            'from job.tests.factories import make_execution\n'
+            'from job.selectors import listed_changes\n'
+            'before = listed_changes("default")\n'
+            'make_execution().save()\n'
+            'print(listed_changes("default") - before)'
+        ),
+    )
     assert int(counted) > 0

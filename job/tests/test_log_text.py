@@ -1,4 +1,5 @@
 """The plain-text log streams: exact byte offsets, tail, limit and follow, against a real stand-in agent."""
+
 import threading
 import time
 
@@ -24,14 +25,22 @@ def agent_node(sandbox_agent):
 
 
 def running(node, url, stored=STORED):
-    return make_execution(status='RUNNING', node=node, stdout=stored, stderr=None, ended=None,
-                          current_stdout_url=url, current_stderr_url=url)
+    return make_execution(
+        status='RUNNING',
+        node=node,
+        stdout=stored,
+        stderr=None,
+        ended=None,
+        current_stdout_url=url,
+        current_stderr_url=url,
+    )
 
 
 def finish(execution, stdout):
     """What the scheduler does when the last task ends: the file joins the column and the URLs go."""
     JobExecution.objects.filter(pk=execution.pk).update(
-        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None)
+        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None
+    )
 
 
 class TestFinished:
@@ -84,8 +93,9 @@ class TestFinished:
 
 
 class TestTail:
-    @pytest.mark.parametrize('lines,expected', [
-        (0, ''), (1, 'c\n'), (2, 'b\nc\n'), (3, 'a\nb\nc\n'), (99, 'a\nb\nc\n')])
+    @pytest.mark.parametrize(
+        'lines,expected', [(0, ''), (1, 'c\n'), (2, 'b\nc\n'), (3, 'a\nb\nc\n'), (99, 'a\nb\nc\n')]
+    )
     def test_last_lines(self, api, lines, expected):
         execution = make_execution(stdout='a\nb\nc\n')
         response = text(api, execution, tail=lines)
@@ -145,11 +155,14 @@ class TestRunning:
         assert response.content == 'ok \ufffd\ufffd done'.encode() and response['X-Log-Offset'] == '10'
 
     @pytest.mark.parametrize('agent', ['down', 'missing file', 'off the node'])
-    def test_an_unreadable_agent_answers_the_stored_part_and_says_why(self, api, agent, sandbox_agent,
-                                                                       agent_node, closed_port):
-        urls = {'down': f'http://127.0.0.1:{closed_port}/files/download.json?path=/x',
-                'missing file': sandbox_agent.download_url('/no/such/file'),
-                'off the node': sandbox_agent.download_url(STDOUT_PATH, host='localhost')}
+    def test_an_unreadable_agent_answers_the_stored_part_and_says_why(
+        self, api, agent, sandbox_agent, agent_node, closed_port
+    ):
+        urls = {
+            'down': f'http://127.0.0.1:{closed_port}/files/download.json?path=/x',
+            'missing file': sandbox_agent.download_url('/no/such/file'),
+            'off the node': sandbox_agent.download_url(STDOUT_PATH, host='localhost'),
+        }
         if agent == 'down':
             agent_node.port = closed_port
             agent_node.save()
@@ -166,10 +179,22 @@ class TestRunning:
 
 
 class TestParameters:
-    @pytest.mark.parametrize('params', [
-        {'offset': -1}, {'offset': 'abc'}, {'offset': '1.5'}, {'offset': str(2**63)}, {'offset': '9' * 2000},
-        {'tail': -1}, {'tail': 'x'}, {'limit': 0}, {'limit': -5}, {'limit': str(10**30)},
-        {'follow': 'perhaps'}])
+    @pytest.mark.parametrize(
+        'params',
+        [
+            {'offset': -1},
+            {'offset': 'abc'},
+            {'offset': '1.5'},
+            {'offset': str(2**63)},
+            {'offset': '9' * 2000},
+            {'tail': -1},
+            {'tail': 'x'},
+            {'limit': 0},
+            {'limit': -5},
+            {'limit': str(10**30)},
+            {'follow': 'perhaps'},
+        ],
+    )
     def test_bad_parameters_are_a_json_400(self, api, params):
         response = text(api, make_execution(), **params)
         assert response.status_code == 400 and response['Content-Type'] == 'application/json'
@@ -181,20 +206,26 @@ class TestParameters:
 
 def write_slowly(sandbox_agent, pieces, pause=0.005):
     """Append `pieces` to the task file one by one, as a running task would."""
+
     def append_all():
         path = sandbox_agent.root / STDOUT_PATH.lstrip('/')
         for piece in pieces:
             with open(path, 'ab') as file:
                 file.write(piece)
             time.sleep(pause)
+
     writer = threading.Thread(target=append_all)
     writer.start()
     return writer
 
 
 # Multibyte characters split across appends, so reads land inside them.
-PIECES = [part for n in range(20) for line in [f'line {n:02} é€😀\n'.encode()]
-          for part in (line[:9], line[9:12], line[12:15], line[15:])]
+PIECES = [
+    part
+    for n in range(20)
+    for line in [f'line {n:02} é€😀\n'.encode()]
+    for part in (line[:9], line[9:12], line[12:15], line[15:])
+]
 
 
 @pytest.fixture
@@ -223,8 +254,7 @@ class TestWhileWriting:
                 finish(execution, expected.decode())
         assert received == expected and response.status_code == 204
 
-    def test_a_follower_gets_every_byte_once_and_stops_when_finished(self, api, sandbox_agent, agent_node,
-                                                                     fast_follow):
+    def test_a_follower_gets_every_byte_once_and_stops_when_finished(self, api, sandbox_agent, agent_node, fast_follow):
         sandbox_agent.write(STDOUT_PATH, b'')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH))
         expected = STORED.encode() + b''.join(PIECES)
@@ -240,7 +270,8 @@ class TestWhileWriting:
         assert received == expected
 
     def test_follow_survives_an_agent_that_goes_away_and_ends_with_the_stored_logs(
-            self, api, sandbox_agent, agent_node, fast_follow):
+        self, api, sandbox_agent, agent_node, fast_follow
+    ):
         sandbox_agent.write(STDOUT_PATH, 'before the agent went away\n')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH))
         chunks = iter(text(api, execution, follow='true').streaming_content)
@@ -253,8 +284,9 @@ class TestWhileWriting:
         received += b''.join(chunks)
         assert received == (STORED + 'before the agent went away\nand after\n').encode()
 
-    def test_follow_survives_an_agent_that_hangs_mid_follow(self, api, sandbox_agent, agent_node, hanging_agent,
-                                                            fast_follow, settings):
+    def test_follow_survives_an_agent_that_hangs_mid_follow(
+        self, api, sandbox_agent, agent_node, hanging_agent, fast_follow, settings
+    ):
         settings.MESOS_AGENT_TIMEOUT = 0.1
         sandbox_agent.write(STDOUT_PATH, 'first\n')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH))
@@ -265,7 +297,8 @@ class TestWhileWriting:
         agent_node.port = hanging_agent  # the agent now accepts connections and never answers
         agent_node.save()
         JobExecution.objects.filter(pk=execution.pk).update(
-            current_stdout_url=f'http://{sandbox_agent.host}:{hanging_agent}/files/download.json?path={STDOUT_PATH}')
+            current_stdout_url=f'http://{sandbox_agent.host}:{hanging_agent}/files/download.json?path={STDOUT_PATH}'
+        )
         time.sleep(0.3)  # a few polls time out against it
         finish(execution, STORED + 'first\nsecond\n')
         received += b''.join(chunks)
@@ -277,7 +310,8 @@ class TestWhileWriting:
         assert next(chunks) == STORED.encode()
         sandbox_agent.write(STDOUT_PATH, 'task 2\n')  # the next task starts: the stored column grows
         JobExecution.objects.filter(pk=execution.pk).update(
-            stdout=STORED + 'task 1 end\n', current_stdout_url=sandbox_agent.download_url(STDOUT_PATH))
+            stdout=STORED + 'task 1 end\n', current_stdout_url=sandbox_agent.download_url(STDOUT_PATH)
+        )
         received = next(chunks)
         while len(received) < len(b'task 1 end\ntask 2\n'):
             received += next(chunks)
@@ -299,8 +333,7 @@ class TestWhileWriting:
         assert b''.join(text(api, execution, follow='true', tail=2).streaming_content) == b'b\nc\n'
         assert b''.join(text(api, execution, follow='true', limit=3).streaming_content) == b'a\nb'
 
-    def test_the_follower_holds_no_database_connection_between_polls(self, api, sandbox_agent, agent_node,
-                                                                      fast_follow):
+    def test_the_follower_holds_no_database_connection_between_polls(self, api, sandbox_agent, agent_node, fast_follow):
         sandbox_agent.write(STDOUT_PATH, 'x')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH), stored='')
         chunks = iter(text(api, execution, follow='true').streaming_content)

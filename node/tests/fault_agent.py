@@ -4,6 +4,7 @@ Raw sockets rather than http.server, so it can do what a well-behaved server nev
 with a reset, drip it, or answer JSON that lies. Set `fault` (any of FAULTS, or None for honest answers) and
 `content` at any time, mid-follow included; `refuse()` stops listening.
 """
+
 import contextlib
 import json
 import socket
@@ -39,7 +40,7 @@ class ReadRequest:
         self.offset, self.length = int(params.get('offset', 0)), int(params.get('length', -1))
         self.size = len(content)
         length = MAX_READ_BYTES if self.length == -1 else min(self.length, MAX_READ_BYTES)
-        self.data = b'' if self.offset == -1 else content[self.offset:self.offset + length]
+        self.data = b'' if self.offset == -1 else content[self.offset : self.offset + length]
         self.answer_offset = self.size if self.offset == -1 else self.offset
         # As the agent does: the file's bytes as they are inside the JSON string.
         self.data_text = self.data.decode('utf-8', 'surrogateescape')
@@ -107,7 +108,7 @@ class FaultAgent:
         fault = self.fault
         if fault == 'reset mid-body':
             body = request.honest_body()
-            connection.sendall(_head(200, len(body) + 1000) + body[:len(body) // 2])
+            connection.sendall(_head(200, len(body) + 1000) + body[: len(body) // 2])
             # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             return False
@@ -126,8 +127,9 @@ class FaultAgent:
 
 
 def _head(status, content_length):
-    return (f'HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n'
-            f'Content-Length: {content_length}\r\n\r\n').encode()
+    return (
+        f'HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {content_length}\r\n\r\n'
+    ).encode()
 
 
 def _read_head(connection):

@@ -1,4 +1,5 @@
 """Reading sandbox files by range through the agent's /files/read, against the real stand-in agent."""
+
 import contextlib
 import socket
 import threading
@@ -123,8 +124,9 @@ def test_a_read_takes_no_more_than_a_few_times_the_length_asked():
     agent = FloodingAgent(256 * 1024 * 1024)
     try:
         with pytest.raises(AgentError, match='more than'):
-            read_range(node('127.0.0.1', agent.port), f'http://127.0.0.1:{agent.port}/f?path=/x', 0, 10,
-                       time.monotonic() + 30)
+            read_range(
+                node('127.0.0.1', agent.port), f'http://127.0.0.1:{agent.port}/f?path=/x', 0, 10, time.monotonic() + 30
+            )
         assert agent.done.wait(30), 'the agent was still sending after the reader gave up'
         # Whatever the socket buffers took besides, far from the whole answer was sent.
         assert agent.sent < agent.body_bytes / 4
@@ -164,6 +166,7 @@ def test_an_agent_on_an_ipv6_node_is_read_at_its_bracketed_address(tmp_path):
 def test_a_compressed_answer_is_limited_by_its_decompressed_size():
     """Real agents gzip their answers: 50 MiB that compress to 50 KiB must be cut off like any other flood."""
     import gzip
+
     body = gzip.compress(b'{"offset": 0, "data": "' + b'x' * (50 * 1024 * 1024) + b'"}', compresslevel=1)
     listener = socket.create_server(('127.0.0.1', 0))
 
@@ -171,8 +174,10 @@ def test_a_compressed_answer_is_limited_by_its_decompressed_size():
         connection = listener.accept()[0]
         with contextlib.suppress(OSError), connection:
             connection.recv(65536)
-            connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n'
-                               b'Content-Length: %d\r\n\r\n' % len(body) + body)
+            connection.sendall(
+                b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n'
+                b'Content-Length: %d\r\n\r\n' % len(body) + body
+            )
 
     threading.Thread(target=serve, daemon=True).start()
     port = listener.getsockname()[1]

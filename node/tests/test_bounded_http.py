@@ -1,4 +1,5 @@
 """The session whose answers' heads are bounded in total, against a real agent on loopback."""
+
 import time
 
 import pytest

@@ -1,4 +1,5 @@
 """The stand-in agent speaks the file endpoints' protocol over a real sandbox directory."""
+
 import json
 
 import pytest
@@ -47,14 +48,17 @@ def test_one_read_is_capped(base):
     assert len(read(base, path='/task/big', offset=0, length=-1).json()['data']) == MAX_READ_BYTES
 
 
-@pytest.mark.parametrize('params,status', [
-    ({'path': '/task/missing', 'offset': 0}, 404),
-    ({'path': '/task', 'offset': 0}, 400),
-    ({'offset': 0}, 400),
-    ({'path': '/task/stdout'}, 400),
-    ({'path': '/task/stdout', 'offset': 'x'}, 400),
-    ({'path': '/../../etc/passwd', 'offset': 0}, 403),
-])
+@pytest.mark.parametrize(
+    'params,status',
+    [
+        ({'path': '/task/missing', 'offset': 0}, 404),
+        ({'path': '/task', 'offset': 0}, 400),
+        ({'offset': 0}, 400),
+        ({'path': '/task/stdout'}, 400),
+        ({'path': '/task/stdout', 'offset': 'x'}, 400),
+        ({'path': '/../../etc/passwd', 'offset': 0}, 403),
+    ],
+)
 def test_errors_follow_the_agent(base, params, status):
     assert read(base, **params).status_code == status
 

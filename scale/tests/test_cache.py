@@ -1,4 +1,5 @@
 """CACHE_URL gives every instance one Redis cache, so DRF throttling counts a client across instances."""
+
 import shutil
 import subprocess
 
@@ -11,7 +12,7 @@ from scale.tests.processes import run_django
 REDIS_SERVER = shutil.which('redis-server') or shutil.which('/usr/bin/redis-server')
 
 # Three requests a minute from one client address, spent in one process: what is left for another?
-THROTTLED_REQUESTS = '''
+THROTTLED_REQUESTS = """
 from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework.throttling import AnonRateThrottle
@@ -21,7 +22,7 @@ class ThreeAMinute(AnonRateThrottle):
 
 request = Request(APIRequestFactory().get('/job-executions/', REMOTE_ADDR='10.1.2.3'))
 print(sum(ThreeAMinute().allow_request(request, None) for _ in range(3)))
-'''
+"""
 
 
 @pytest.fixture
@@ -29,8 +30,10 @@ def redis_url():
     if REDIS_SERVER is None:
         pytest.skip('redis-server is not installed')
     port = free_port()
-    server = subprocess.Popen([REDIS_SERVER, '--port', str(port), '--bind', '127.0.0.1', '--save', '',
-                               '--appendonly', 'no'], stdout=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [REDIS_SERVER, '--port', str(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+        stdout=subprocess.DEVNULL,
+    )
     client = redis.Redis(port=port)
     wait_for(lambda: _answers(client), timeout=10)
     yield f'redis://127.0.0.1:{port}/0'

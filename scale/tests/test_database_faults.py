@@ -2,6 +2,7 @@
 
 The cluster is the test's own, so it can be stopped; the test runs in the PostgreSQL pass of the suite.
 """
+
 import concurrent.futures
 import contextlib
 import os
@@ -16,8 +17,10 @@ from scale.tests.postgres_clusters import Cluster, free_port, make_workdir, post
 from scale.tests.processes import run_django
 
 pytestmark = [
-    pytest.mark.skipif(not os.environ.get('DATABASE_URL', '').startswith(('postgres://', 'postgresql://')),
-                       reason='about a server database: runs in the PostgreSQL pass'),
+    pytest.mark.skipif(
+        not os.environ.get('DATABASE_URL', '').startswith(('postgres://', 'postgresql://')),
+        reason='about a server database: runs in the PostgreSQL pass',
+    ),
     pytest.mark.skipif(postgres_bin_dir() is None, reason='PostgreSQL server binaries are not installed'),
 ]
 
@@ -33,8 +36,9 @@ def cluster():
         database.initdb()
         database.start()
         run_django(database.url, 'migrate', '--noinput')
-        database.execution_id = int(run_django(database.url, code='from job.tests.factories import make_execution\n'
-                                                                 'print(make_execution().id)'))
+        database.execution_id = int(
+            run_django(database.url, code='from job.tests.factories import make_execution\nprint(make_execution().id)')
+        )
         yield database
     finally:
         with contextlib.suppress(Exception):
@@ -43,8 +47,12 @@ def cluster():
 
 
 def api_paths(execution_id):
-    return ['/job-executions/', f'/job-executions/{execution_id}/', f'/job-executions/{execution_id}/logs/',
-            f'/job-executions/{execution_id}/logs/stdout/']
+    return [
+        '/job-executions/',
+        f'/job-executions/{execution_id}/',
+        f'/job-executions/{execution_id}/logs/',
+        f'/job-executions/{execution_id}/logs/stdout/',
+    ]
 
 
 def statuses(base, paths):

@@ -1,5 +1,6 @@
 """The committed gunicorn configuration starts the app, serves its static assets without a CDN, and keeps
 answering while a request waits on a slow agent."""
+
 import os
 import socket
 import subprocess
@@ -26,13 +27,18 @@ def test_gunicorn_serves_the_app_and_its_static_assets(start_gunicorn):
 
 def running_execution_on_a_hanging_agent(database_url, agent_port):
     run_django(database_url, 'migrate', '--noinput')
-    return int(run_django(database_url, code=(
-        'from job.tests.factories import make_execution, make_node\n'
-        f'node = make_node(hostname="127.0.0.1", port={agent_port})\n'
-        f'url = "http://127.0.0.1:{agent_port}/files/download.json?path=/stdout"\n'
-        'print(make_execution(status="RUNNING", ended=None, node=node,'
-        ' current_stdout_url=url, current_stderr_url=url).id)'
-    )))
+    return int(
+        run_django(
+            database_url,
+            code=(
+                'from job.tests.factories import make_execution, make_node\n'
+                f'node = make_node(hostname="127.0.0.1", port={agent_port})\n'
+                f'url = "http://127.0.0.1:{agent_port}/files/download.json?path=/stdout"\n'
+                'print(make_execution(status="RUNNING", ended=None, node=node,'
+                ' current_stdout_url=url, current_stderr_url=url).id)'
+            ),
+        )
+    )
 
 
 def test_one_worker_keeps_answering_while_a_request_waits_on_an_agent(start_gunicorn, tmp_path):
@@ -55,6 +61,12 @@ def test_gunicorn_listens_on_loopback_unless_told_otherwise(tmp_path):
     environment = {key: value for key, value in os.environ.items() if key != 'BIND'}
     environment['PROMETHEUS_MULTIPROC_DIR'] = str(tmp_path)
     read_bind = "import runpy; print(runpy.run_path('scale/gunicorn.conf.py')['bind'])"
-    result = subprocess.run([sys.executable, '-c', read_bind], cwd=Path(__file__).resolve().parents[2],
-                            env=environment, capture_output=True, text=True, check=True)
+    result = subprocess.run(
+        [sys.executable, '-c', read_bind],
+        cwd=Path(__file__).resolve().parents[2],
+        env=environment,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
     assert result.stdout.strip() == '127.0.0.1:8000'

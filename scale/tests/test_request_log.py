@@ -1,4 +1,5 @@
 """One structured line per request with its request id, and agent fetch failures logged with the same id."""
+
 import json
 import logging
 

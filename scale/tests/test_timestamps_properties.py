@@ -1,4 +1,5 @@
 """Properties of the timestamp parser over arbitrary input: it answers or refuses, never crashes."""
+
 import datetime
 
 from hypothesis import given, settings
@@ -9,9 +10,11 @@ from scale.timestamps import TimestampError, parse_timestamp
 
 UTC = datetime.timezone.utc
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
-    lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes)))
+    lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes))
+)
 aware_moments = st.datetimes(
-    min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(9000, 1, 1), timezones=offsets)
+    min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(9000, 1, 1), timezones=offsets
+)
 
 
 @given(st.text(max_size=60))
@@ -24,7 +27,9 @@ def test_any_text_is_a_utc_moment_or_a_refusal(text):
         assert parsed.utcoffset() == datetime.timedelta(0)
 
 
-@given(st.from_regex(r'\A[+-]?P(\d{1,14}Y)?(\d{1,14}M)?(\d{1,14}W)?(\d{1,14}D)?(T(\d{1,14}H)?(\d{1,14}M)?(\d{1,14}S)?)?\Z'))
+@given(
+    st.from_regex(r'\A[+-]?P(\d{1,14}Y)?(\d{1,14}M)?(\d{1,14}W)?(\d{1,14}D)?(T(\d{1,14}H)?(\d{1,14}M)?(\d{1,14}S)?)?\Z')
+)
 def test_any_duration_shaped_text_is_a_moment_or_a_refusal(text):
     try:
         parse_timestamp(text)
