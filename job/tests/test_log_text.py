@@ -7,6 +7,7 @@ from django.db import connection
 
 from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
+from job.tests.following import PATIENCE, Follower, calls_from_now, failed_agent_calls
 
 pytestmark = pytest.mark.django_db
 
@@ -197,10 +198,18 @@ PIECES = [part for n in range(20) for line in [f'line {n:02} é€😀\n'.encode
           for part in (line[:9], line[9:12], line[12:15], line[15:])]
 
 
+def move_agent(execution, node, port):
+    """The execution's agent is now the one on `port`: its node and its live URL say so."""
+    node.port = port
+    node.save()
+    JobExecution.objects.filter(pk=execution.pk).update(
+        current_stdout_url=f'http://{node.hostname}:{port}/files/download.json?path={STDOUT_PATH}')
+
+
 @pytest.fixture
 def fast_follow(settings):
     settings.LOGS_FOLLOW_POLL_SECONDS = 0.005
-    settings.LOGS_FOLLOW_MAX_SECONDS = 10
+    settings.LOGS_FOLLOW_MAX_SECONDS = PATIENCE  # long enough for a busy machine: these follows end with the execution
     settings.MESOS_AGENT_TIMEOUT = 0.5
     settings.LOGS_THROTTLE_RATE = '100000/min'  # a poller calls far more often than a person
 
@@ -243,33 +252,32 @@ class TestWhileWriting:
             self, api, sandbox_agent, agent_node, fast_follow):
         sandbox_agent.write(STDOUT_PATH, 'before the agent went away\n')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH))
-        chunks = iter(text(api, execution, follow='true').streaming_content)
-        received = next(chunks)
-        while len(received) < len(STORED.encode()) + 27:
-            received += next(chunks)
+        follower = Follower(text(api, execution, follow='true'))
+        follower.wait_for((STORED + 'before the agent went away\n').encode())
+        failed = calls_from_now(failed_agent_calls)
         sandbox_agent.server.shutdown()  # the agent is down mid-follow
         sandbox_agent.server.server_close()
+        follower.wait_while_following(lambda: failed() >= 2, 'the follow asked the agent that is down twice')
         finish(execution, STORED + 'before the agent went away\nand after\n')
-        received += b''.join(chunks)
-        assert received == (STORED + 'before the agent went away\nand after\n').encode()
+        assert follower.wait_until_finished() == (STORED + 'before the agent went away\nand after\n').encode()
 
-    def test_follow_survives_an_agent_that_hangs_mid_follow(self, api, sandbox_agent, agent_node, hanging_agent,
-                                                            fast_follow, settings):
+    def test_follow_survives_an_agent_that_hangs_mid_follow_and_goes_on_when_it_answers_again(
+            self, api, sandbox_agent, agent_node, hanging_agent, fast_follow, settings):
         settings.MESOS_AGENT_TIMEOUT = 0.1
         sandbox_agent.write(STDOUT_PATH, 'first\n')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH))
-        chunks = iter(text(api, execution, follow='true').streaming_content)
-        received = next(chunks)
-        while len(received) < len(STORED.encode()) + 6:
-            received += next(chunks)
-        agent_node.port = hanging_agent  # the agent now accepts connections and never answers
-        agent_node.save()
-        JobExecution.objects.filter(pk=execution.pk).update(
-            current_stdout_url=f'http://{sandbox_agent.host}:{hanging_agent}/files/download.json?path={STDOUT_PATH}')
-        time.sleep(0.3)  # a few polls time out against it
-        finish(execution, STORED + 'first\nsecond\n')
-        received += b''.join(chunks)
-        assert received == (STORED + 'first\nsecond\n').encode()
+        follower = Follower(text(api, execution, follow='true'))
+        follower.wait_for((STORED + 'first\n').encode())
+        failed = calls_from_now(failed_agent_calls)
+        move_agent(execution, agent_node, hanging_agent)  # it now accepts connections and never answers
+        follower.wait_while_following(lambda: failed() >= 2, 'two polls timed out against the hanging agent')
+        assert follower.received == (STORED + 'first\n').encode()
+
+        sandbox_agent.write(STDOUT_PATH, 'first\nsecond\n')
+        move_agent(execution, agent_node, sandbox_agent.port)  # it answers again
+        follower.wait_for((STORED + 'first\nsecond\n').encode())
+        finish(execution, STORED + 'first\nsecond\nthird\n')
+        assert follower.wait_until_finished() == (STORED + 'first\nsecond\nthird\n').encode()
 
     def test_follow_through_a_missing_file_then_the_next_task(self, api, sandbox_agent, agent_node, fast_follow):
         execution = running(agent_node, sandbox_agent.download_url('/not/yet/there'))

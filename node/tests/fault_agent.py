@@ -2,7 +2,8 @@
 
 Raw sockets rather than http.server, so it can do what a well-behaved server never does: cut the body short
 with a reset, drip it, or answer JSON that lies. Set `fault` (any of FAULTS, or None for honest answers) and
-`content` at any time, mid-follow included; `refuse()` stops listening.
+`content` at any time, mid-follow included; `refuse()` stops listening and `listen_again()` comes back on the
+same port. `calls` counts the calls it received.
 """
 import contextlib
 import json
@@ -58,7 +59,11 @@ class FaultAgent:
         self._listener = socket.create_server(('127.0.0.1', 0))
         self.host, self.port = self._listener.getsockname()[:2]
         self._connections, self._stopped = [], threading.Event()
-        threading.Thread(target=self._accept_forever, name='fault-agent', daemon=True).start()
+        self._start_accepting()
+
+    def _start_accepting(self):
+        threading.Thread(target=self._accept_forever, args=(self._listener, self._stopped), name='fault-agent',
+                         daemon=True).start()
 
     @property
     def connections(self):
@@ -82,10 +87,16 @@ class FaultAgent:
 
     close = refuse
 
-    def _accept_forever(self):
-        while not self._stopped.is_set():
+    def listen_again(self):
+        """Come back up after refuse(), on the same port."""
+        self._listener = socket.create_server((self.host, self.port))  # SO_REUSEADDR: the port is free at once
+        self._stopped = threading.Event()
+        self._start_accepting()
+
+    def _accept_forever(self, listener, stopped):
+        while not stopped.is_set():
             try:
-                connection = self._listener.accept()[0]
+                connection = listener.accept()[0]
             except OSError:
                 return
             self._connections.append(connection)
