@@ -97,6 +97,20 @@ def follow(execution_id, name, offset, limit=None):
             time.sleep(settings.LOGS_FOLLOW_POLL_SECONDS)
 
 
+def read_to_end(stream, offset, limit=None):
+    """Yield the stream's bytes from `offset` to where it ends now (at most `limit` of them), chunk by chunk."""
+    end = stream.size(agent_deadline())[0]
+    end = min(end, offset + limit) if limit else end
+    while stream and offset < end:
+        read = read_range(stream, offset, min(settings.LOGS_MAX_BYTES, end - offset))
+        if not read.data:  # the agent went away: what was read is all there is
+            return
+        offset = read.next_offset
+        yield replace_invalid(read.data)
+        stream = load_stream(stream.execution_id, stream.name)  # a task may have ended: its file joined the column
+        _release_database_connection()
+
+
 class FollowSlots:
     """A follow holds a server thread for minutes: at most LOGS_FOLLOW_MAX_CONCURRENT of them per process, so
     followers cannot take every thread from the other requests."""

@@ -112,3 +112,8 @@ class LogTextParamsSerializer(serializers.Serializer):
     tail = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     follow = serializers.BooleanField(required=False, default=False)
+    download = serializers.BooleanField(
+        required=False, default=False,
+        help_text='Answer as a file to save (Content-Disposition: attachment); without tail or follow, the whole '
+                  'stream from offset as it is now, not cut at LOGS_MAX_BYTES.',
+    )

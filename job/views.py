@@ -1,8 +1,9 @@
 """The read-only job execution endpoints: list, details, logs as JSON, and each log stream as plain text."""
 from django.conf import settings
 from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
@@ -10,7 +11,7 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from job.filtersets import JobExecutionFilterSet
-from job.log_text import follow, follow_slots, read_range, read_tail, stream_rows
+from job.log_text import follow, follow_slots, read_range, read_tail, read_to_end, stream_rows
 from job.logs import LogStream, capped_log_annotations, with_capped_logs
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
@@ -167,10 +168,29 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
         return None
 
 
+def _header(name, description, type_=OpenApiTypes.STR):
+    return OpenApiParameter(name, type_, OpenApiParameter.HEADER, description=description, response=[200])
+
+
+LOG_TEXT_HEADERS = [
+    _header('X-Log-Offset', 'The offset to ask for next (for a follow or a download: where the body starts).',
+            OpenApiTypes.INT),
+    _header('X-Log-Start', 'With tail: the byte offset of the first byte answered.', OpenApiTypes.INT),
+    _header('X-More-Data', '"true" when more may come.'),
+    _header('X-Log-Warning', 'The live part could not be read; the stored part is answered.'),
+    _header('Content-Disposition', 'With download=true: attachment; filename="execution-<id>-<stream>.log".'),
+    _header('X-Accel-Buffering', 'With follow=true: "no", so proxies pass bytes on as they come.'),
+]
+
+
 @extend_schema(
-    parameters=[LogTextParamsSerializer],
+    parameters=[LogTextParamsSerializer, *LOG_TEXT_HEADERS],
     responses={
-        (200, _TEXT): OpenApiResponse(OpenApiTypes.STR, description='The bytes from the offset; X-Log-Offset is next.'),
+        (200, _TEXT): OpenApiResponse(
+            OpenApiTypes.STR,
+            description='The bytes from the offset; X-Log-Offset is next. A tail says where it starts in X-Log-Start. '
+                        'download=true adds Content-Disposition: attachment; filename="execution-<id>-<stream>.log".',
+        ),
         204: OpenApiResponse(description='Nothing at this offset, and the execution is finished.'),
         400: BAD_PARAMETERS, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED, 503: FOLLOWS_BUSY,
     },
@@ -191,17 +211,35 @@ class JobExecutionLogTextView(ReleasesResponseMixin, generics.GenericAPIView):
         params.is_valid(raise_exception=True)
         params = params.validated_data
         stream = LogStream.of(self.get_object(), self.stream)
+        response = self._answer(stream, params)
+        if params['download']:
+            response = as_attachment(response, f'execution-{stream.execution_id}-{self.stream}.log')
+        return response
+
+    def _answer(self, stream, params):
         if params['follow']:
             return self._follow(stream, params)
         limit = min(params.get('limit', settings.LOGS_MAX_BYTES), settings.LOGS_MAX_BYTES)
         if 'tail' in params:
-            return _text_response(read_tail(stream, params['tail'], limit, since=params.get('offset', 0)))
+            read = read_tail(stream, params['tail'], limit, since=params.get('offset', 0))
+            return _text_response(read, start=read.offset)
+        if params['download']:  # a file to save is the whole stream, however large
+            offset = params.get('offset', 0)
+            response = StreamingHttpResponse(read_to_end(stream, offset, params.get('limit')), content_type=_TEXT)
+            response['X-Log-Offset'] = str(offset)
+            return _no_cache(response)
         return _text_response(read_range(stream, params.get('offset', 0), limit))
 
     def _follow(self, stream, params):
         offset = params.get('offset', 0)
         if 'tail' in params:
             offset = read_tail(stream, params['tail'], settings.LOGS_MAX_BYTES, since=offset).offset
+        response = self._follow_from(stream, offset, params)
+        if 'tail' in params:
+            response['X-Log-Start'] = str(offset)
+        return response
+
+    def _follow_from(self, stream, offset, params):
         chunks = follow_slots.hold(follow(stream.execution_id, self.stream, offset, params.get('limit')))
         if chunks is None:
             raise FollowsBusy()
@@ -218,18 +256,28 @@ class FollowsBusy(APIException):
     wait = 5  # seconds, sent as Retry-After
 
 
-def _text_response(read):
+def _text_response(read, start=None):
     if not read.data and not read.more:
         response = HttpResponse(status=204)
     else:
         response = HttpResponse(replace_invalid(read.data), content_type=_TEXT)
     response['X-Log-Offset'] = str(read.next_offset)
+    if start is not None:  # a tail: where its first byte sits, so earlier bytes can be read by offset
+        response['X-Log-Start'] = str(start)
     if read.more:
         response['X-More-Data'] = 'true'
     if read.warning:
         # A header is one line of ASCII; agent errors may hold anything.
         response['X-Log-Warning'] = ' '.join(read.warning.encode('ascii', 'replace').decode().split())[:500]
     return _no_cache(response)
+
+
+def as_attachment(response, filename):
+    if response.status_code == 204:  # a file to save is never "no content": an empty file
+        response.status_code = 200
+        response['Content-Type'] = _TEXT
+    response['Content-Disposition'] = content_disposition_header(True, filename)
+    return response
 
 
 def _no_cache(response):

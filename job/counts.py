@@ -1,0 +1,84 @@
+"""A list's exact count from the per-group execution counts that triggers keep (migration job/0005), when its
+filters allow: any combination of status, job type id, name or category, and node. On PostgreSQL that is a sum over
+a few rows per (status, job type, node) instead of a scan; other filters (the time range) and SQLite count the
+filtered rows as before.
+
+`count_sql` gives the count as one scalar subquery, so the caller can read it in the same statement (and snapshot)
+as the lists' version. `missing_triggers` says when the groups cannot be trusted (/readyz).
+"""
+import importlib
+
+from django.db import connections
+
+# What the migration created is named there, once.
+counting = importlib.import_module('job.migrations.0005_execution_group_counts')
+
+COUNT_TABLE = counting.COUNT_TABLE
+TRIGGERS = counting.TRIGGERS
+
+# Filter name -> the column of a group (or of its job type) it compares.
+GROUP_COLUMNS = {
+    'status': 'counted.status',
+    'job_type_id': 'counted.job_type_id',
+    'node_id': 'counted.node_id',
+    'job_type_name': 'counted_type.name',
+    'job_type_category': 'counted_type.category',
+}
+_JOB_TYPE_FILTERS = ('job_type_name', 'job_type_category')
+
+
+def count_sql(alias, filters):
+    """(sql, params) of a scalar subquery giving the number of executions these filters select, or None when the
+    groups cannot answer it (not PostgreSQL, or a filter other than those of GROUP_COLUMNS is set).
+
+    `filters` maps a filter's name to its cleaned value; empty values (None, []) filter nothing, as in the list.
+    Each value of a group filter is a list, matched as `IN`, so NULLs (an unscheduled execution's node, a job
+    type without category) never match, as in the list's own filters.
+    """
+    if connections[alias].vendor != 'postgresql':
+        return None
+    used = {name: values for name, values in filters.items() if values not in (None, [], ())}
+    if any(name not in GROUP_COLUMNS for name in used):
+        return None
+    conditions, params = [], []
+    for name, values in used.items():
+        conditions.append(f'{GROUP_COLUMNS[name]} IN ({", ".join(["%s"] * len(values))})')
+        params.extend(values)
+    join = ''
+    if any(name in _JOB_TYPE_FILTERS for name in used):
+        # Names and categories are read now, so renaming a job type moves nothing.
+        join = ' JOIN job_type counted_type ON counted_type.id = counted.job_type_id'
+    where = f' WHERE {" AND ".join(conditions)}' if conditions else ''
+    sql = f'SELECT CAST(COALESCE(SUM(counted.executions), 0) AS BIGINT) FROM {COUNT_TABLE} counted{join}{where}'
+    return sql, params
+
+
+def grouped_count(alias, filters):
+    """The count of `count_sql`, read on its own (tests, and callers with no statement to share)."""
+    sql, params = count_sql(alias, filters)
+    with connections[alias].cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.fetchone()[0]
+
+
+def missing_triggers(alias):
+    """The counting triggers absent or disabled on database `alias` (`table.trigger`); empty when the counts can be
+    trusted, and on SQLite, which counts by scanning."""
+    connection = connections[alias]
+    if connection.vendor != 'postgresql':
+        return []
+    with connection.cursor() as cursor:
+        # 'D' is disabled; 'R' fires only in replica sessions, so ordinary writes would not be counted.
+        cursor.execute(
+            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+            "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgenabled IN ('O', 'A')")
+        present = set(cursor.fetchall())
+    return [f'{table}.{trigger}' for table, trigger in TRIGGERS if (table, trigger) not in present]
+
+
+def recount(alias):
+    """Counts every execution again from the tables (after a restore or a TRUNCATE without triggers); Scale's
+    writes wait for it. Returns the number of executions."""
+    with connections[alias].cursor() as cursor:
+        cursor.execute('SELECT api_recount_executions()')
+        return cursor.fetchone()[0]

@@ -1,0 +1,302 @@
+"""The per-group execution counts (job.counts, migration job/0005) against COUNT(*), on PostgreSQL: random writes
+from several connections, committed and rolled back, interleaved in open transactions; after every step each group
+(status, job type, node) holds exactly the executions the tables hold, so every filter combination's count is
+exact, and the counts of the list's own filters equal the filter set's."""
+import contextlib
+import io
+import random
+import threading
+
+import pytest
+from django.core.management import call_command
+from django.db import connection
+from django.http import QueryDict
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from job.counts import COUNT_TABLE, count_sql, grouped_count, missing_triggers, recount
+from job.filtersets import JobExecutionFilterSet
+from job.models import JobExecution
+from job.tests.factories import make_job, make_job_type, make_node
+
+pytestmark = [
+    pytest.mark.skipif(connection.vendor != 'postgresql', reason='the counting triggers are PostgreSQL only'),
+    pytest.mark.django_db(transaction=True),
+]
+
+STATUSES = [status for status, _ in JobExecution.Status.choices]
+WRITERS = 3  # connections; writer w owns the jobs with index % WRITERS == w, so open transactions never block
+
+
+@pytest.fixture
+def world():
+    """Job types (two share a name, one has no category), nodes, and jobs; ids as the tests draw them."""
+    types = [make_job_type(name='alpha', version='1'), make_job_type(name='alpha', version='2'),
+             make_job_type(name='beta', category='vector'), make_job_type(name='gamma', category=None)]
+    nodes = [make_node() for _ in range(3)]
+    jobs = [make_job(job_type=types[i % len(types)]) for i in range(2 * WRITERS)]
+    return {'types': [t.id for t in types], 'nodes': [n.id for n in nodes], 'jobs': [j.id for j in jobs]}
+
+
+def raw_connection():
+    raw = connection.get_new_connection(connection.get_connection_params())
+    raw.autocommit = True
+    return contextlib.closing(raw)
+
+
+def run(raw, sql, params=()):
+    with raw.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+INSERT = """
+INSERT INTO job_exe (job_id, status, node_id, command_arguments, timeout, environment, requires_cleanup,
+                     results_manifest, results, created, queued, last_modified)
+SELECT %s, %s, %s, 'x', 60, '{}', false, '{}', '{}', now(), now(), now() FROM generate_series(1, %s)
+"""
+
+
+def owned(world, writer):
+    return [job for index, job in enumerate(world['jobs']) if index % WRITERS == writer]
+
+
+# One write: (kind, parameters drawn by hypothesis). Each touches only the jobs of the writer that runs it.
+writes = st.one_of(
+    st.tuples(st.just('insert'), st.integers(0, 1), st.sampled_from(STATUSES), st.integers(-1, 2),
+              st.integers(1, 4)),
+    st.tuples(st.just('status'), st.integers(0, 1), st.sampled_from(STATUSES), st.integers(0, 3)),
+    st.tuples(st.just('node'), st.integers(0, 1), st.integers(-1, 2), st.integers(0, 3)),
+    st.tuples(st.just('delete'), st.integers(0, 1), st.integers(0, 2)),
+    st.tuples(st.just('job_type'), st.integers(0, 1), st.integers(0, 3)),
+    st.tuples(st.just('noop_update'), st.integers(0, 1)),
+)
+
+
+def apply(raw, world, writer, write):
+    """Runs one drawn write on `raw` for `writer`'s jobs."""
+    kind, job_index, *rest = write
+    job = owned(world, writer)[job_index]
+    node = lambda index: None if index < 0 else world['nodes'][index]  # noqa: E731
+    if kind == 'insert':
+        status, node_index, rows = rest
+        run(raw, INSERT, [job, status, node(node_index), rows])
+    elif kind == 'status':  # the first `limit` executions of the job (0: none), as Scale's multi-row updates
+        status, limit = rest
+        run(raw, 'UPDATE job_exe SET status = %s, last_modified = now() WHERE id IN '
+                 '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)', [status, job, limit])
+    elif kind == 'node':
+        node_index, limit = rest
+        run(raw, 'UPDATE job_exe SET node_id = %s WHERE id IN '
+                 '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id DESC LIMIT %s)', [node(node_index), job, limit])
+    elif kind == 'delete':
+        [limit] = rest
+        run(raw, 'DELETE FROM job_exe WHERE id IN (SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)',
+            [job, limit])
+    elif kind == 'job_type':
+        [type_index] = rest
+        run(raw, 'UPDATE job SET job_type_id = %s WHERE id = %s', [world['types'][type_index], job])
+    else:
+        run(raw, 'UPDATE job_exe SET last_modified = now() WHERE job_id = %s', [job])
+
+
+def groups_from_tables():
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT e.status, j.job_type_id, e.node_id, count(*) FROM job_exe e JOIN job j ON j.id = e.job_id '
+                       'GROUP BY 1, 2, 3')
+        return {row[:3]: row[3] for row in cursor.fetchall()}
+
+
+def groups_from_counts():
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT status, job_type_id, node_id, sum(executions) FROM {COUNT_TABLE} GROUP BY 1, 2, 3 '
+                       'HAVING sum(executions) <> 0')
+        return {row[:3]: row[3] for row in cursor.fetchall()}
+
+
+def assert_exact():
+    assert groups_from_counts() == groups_from_tables()
+
+
+def filter_cases(world):
+    """Every single filter value, none, and combinations of the list's group filters, as query strings."""
+    singles = ([f'status={status}' for status in STATUSES] + [f'job_type_id={i}' for i in world['types']]
+               + ['job_type_name=alpha', 'job_type_name=beta', 'job_type_category=raster',
+                  'job_type_category=vector'] + [f'node_id={i}' for i in world['nodes']])
+    return ['', *singles, f'status=QUEUED&status=RUNNING&node_id={world["nodes"][0]}',
+            f'job_type_name=alpha&job_type_category=raster&status=COMPLETED',
+            f'job_type_id={world["types"][3]}&node_id={world["nodes"][1]}&node_id={world["nodes"][2]}',
+            'job_type_name=alpha&job_type_name=gamma&status=FAILED&status=CANCELED']
+
+
+def assert_filters_count_as_the_list(world):
+    for query in filter_cases(world):
+        filterset = JobExecutionFilterSet(QueryDict(query), queryset=JobExecution.objects.all())
+        assert filterset.is_valid(), query
+        filters = {name: value for name, value in filterset.form.cleaned_data.items() if name != 'order'}
+        assert grouped_count('default', filters) == filterset.qs.count(), query
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(steps=st.lists(st.tuples(st.integers(0, WRITERS - 1), writes, st.booleans()), min_size=1, max_size=10))
+def test_committed_and_rolled_back_writes_keep_every_group_exact(world, steps):
+    with raw_connection() as raw:
+        for writer, write, commit in steps:
+            run(raw, 'BEGIN')
+            apply(raw, world, writer, write)
+            run(raw, 'COMMIT' if commit else 'ROLLBACK')
+            assert_exact()
+    assert_filters_count_as_the_list(world)
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(plan=st.lists(st.tuples(st.integers(0, WRITERS - 1), writes), min_size=1, max_size=12),
+       endings=st.lists(st.booleans(), min_size=WRITERS, max_size=WRITERS), order=st.permutations(range(WRITERS)))
+def test_interleaved_open_transactions_keep_every_group_exact(world, plan, endings, order):
+    """Several connections hold transactions open at once, each writing in turn (folding included), then each
+    commits or rolls back in a drawn order; the groups are exact after every ending."""
+    with contextlib.ExitStack() as stack:
+        writers = [stack.enter_context(raw_connection()) for _ in range(WRITERS)]
+        for raw in writers:
+            run(raw, "SET lock_timeout = '5s'")  # a writer waiting on another's lock would be an error, not a hang
+            run(raw, 'BEGIN')
+        for writer, write in plan:
+            apply(writers[writer], world, writer, write)
+            assert_exact()  # nothing uncommitted is counted
+        for writer in order:
+            run(writers[writer], 'COMMIT' if endings[writer] else 'ROLLBACK')
+            assert_exact()
+
+
+def test_threads_writing_the_same_rows_at_once_keep_every_group_exact(world):
+    """Real concurrency: threads update, insert and delete the same executions (waiting on each other's row locks
+    as Scale's writers would, deadlocks rolled back), many statements so folding runs often."""
+    with raw_connection() as raw:
+        for job in world['jobs']:
+            run(raw, INSERT, [job, 'QUEUED', None, 20])
+    errors = []
+
+    def write(seed):
+        rng = random.Random(seed)
+        try:
+            with raw_connection() as raw:
+                for _ in range(150):
+                    run(raw, 'BEGIN')
+                    try:
+                        for _ in range(rng.randint(1, 3)):
+                            statement = rng.choice(THREAD_STATEMENTS)
+                            run(raw, statement, [param(rng, world) for param in THREAD_PARAMS[statement]])
+                        run(raw, 'COMMIT' if rng.random() < 0.8 else 'ROLLBACK')
+                    except Exception as error:  # deadlock detected: the transaction is rolled back, as Scale retries
+                        if 'deadlock' not in str(error):
+                            raise
+                        run(raw, 'ROLLBACK')
+        except Exception as error:
+            errors.append(error)
+
+    threads = [threading.Thread(target=write, args=(seed,)) for seed in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=300)
+    assert not errors and not any(thread.is_alive() for thread in threads)
+    assert_exact()
+    assert_filters_count_as_the_list(world)
+    with connection.cursor() as cursor:
+        cursor.execute(f'SELECT count(*) FROM {COUNT_TABLE}')
+        rows = cursor.fetchone()[0]
+    assert rows < 5 * 4 * 4 * 4  # folded: about one row per group (5 statuses x 4 types x 4 nodes), not per write
+
+
+THREAD_PARAMS = {
+    'UPDATE job_exe SET status = %s, node_id = %s WHERE id IN (SELECT id FROM job_exe ORDER BY random() LIMIT %s)': (
+        lambda rng, world: rng.choice(STATUSES), lambda rng, world: rng.choice([None, *world['nodes']]),
+        lambda rng, world: rng.randint(1, 5)),
+    INSERT: (lambda rng, world: rng.choice(world['jobs']), lambda rng, world: rng.choice(STATUSES),
+             lambda rng, world: rng.choice([None, *world['nodes']]), lambda rng, world: rng.randint(1, 3)),
+    'DELETE FROM job_exe WHERE id IN (SELECT id FROM job_exe ORDER BY random() LIMIT %s)': (
+        lambda rng, world: rng.randint(1, 2),),
+}
+THREAD_STATEMENTS = list(THREAD_PARAMS)
+
+
+def test_a_job_inserted_after_its_executions_and_deleted_before_them_counts_them_while_it_exists(world):
+    """Foreign keys are checked at commit, so one transaction may write an execution before its job and delete a
+    job before its executions."""
+    job = world['jobs'][0]
+    with raw_connection() as raw:
+        run(raw, 'BEGIN')
+        run(raw, INSERT, [job, 'RUNNING', world['nodes'][0], 3])
+        run(raw, 'CREATE TEMP TABLE saved_job ON COMMIT DROP AS SELECT * FROM job WHERE id = %s', [job])
+        run(raw, 'DELETE FROM job WHERE id = %s', [job])
+        run(raw, INSERT, [job, 'QUEUED', None, 2])  # executions of a job that does not exist yet
+        run(raw, 'INSERT INTO job SELECT * FROM saved_job')
+        run(raw, 'COMMIT')
+    assert_exact()
+    assert groups_from_counts()[('QUEUED', job_type_of(job), None)] == 2
+
+
+def job_type_of(job):
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT job_type_id FROM job WHERE id = %s', [job])
+        return cursor.fetchone()[0]
+
+
+def test_truncate_empties_the_counts(world):
+    with raw_connection() as raw:
+        run(raw, INSERT, [world['jobs'][0], 'QUEUED', None, 5])
+        run(raw, 'TRUNCATE job_exe')
+    assert groups_from_counts() == {} and grouped_count('default', {}) == 0
+
+
+def test_a_restore_without_triggers_is_repaired_by_a_recount(world):
+    with raw_connection() as raw:
+        run(raw, "SET session_replication_role = replica")  # as pg_restore --disable-triggers writes
+        run(raw, INSERT, [world['jobs'][1], 'COMPLETED', world['nodes'][2], 7])
+    assert groups_from_counts() != groups_from_tables()
+    out = io.StringIO()
+    call_command('recount_executions', stdout=out)
+    assert out.getvalue() == f'{JobExecution.objects.count()} executions counted.\n'
+    assert_exact()
+    assert recount('default') == 7
+
+
+def test_renaming_a_job_type_moves_its_count_to_the_new_name(world):
+    with raw_connection() as raw:
+        run(raw, INSERT, [world['jobs'][2], 'QUEUED', None, 4])  # jobs[2] has the type named beta
+        run(raw, "UPDATE job_type SET name = 'delta', category = 'system' WHERE name = 'beta'")
+    assert grouped_count('default', {'job_type_name': ['beta']}) == 0
+    assert grouped_count('default', {'job_type_name': ['delta'], 'job_type_category': ['system']}) == 4
+
+
+def test_time_ranges_are_not_answered_from_groups(world):
+    assert count_sql('default', {'started': '2026-01-01T00:00:00Z', 'status': ['QUEUED']}) is None
+    assert count_sql('default', {'started': None, 'ended': None, 'status': ['QUEUED']}) is not None
+
+
+def test_every_counting_trigger_is_reported_missing_when_dropped_or_disabled(world):
+    assert missing_triggers('default') == []
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE job_exe DISABLE TRIGGER api_execution_count_update')
+        cursor.execute('DROP TRIGGER api_execution_count_job_type ON job')
+    try:
+        assert missing_triggers('default') == ['job_exe.api_execution_count_update', 'job.api_execution_count_job_type']
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute('ALTER TABLE job_exe ENABLE TRIGGER api_execution_count_update')
+            cursor.execute('CREATE TRIGGER api_execution_count_job_type AFTER UPDATE ON job FOR EACH ROW '
+                           'WHEN (OLD.job_type_id IS DISTINCT FROM NEW.job_type_id) '
+                           'EXECUTE FUNCTION api_count_job_executions()')
+
+
+def test_the_migration_counts_the_executions_already_there_and_reverses_cleanly(world):
+    """An existing Scale database: executions written before the migration are counted by its backfill."""
+    call_command('migrate', 'job', '0004', verbosity=0)
+    try:
+        assert COUNT_TABLE not in connection.introspection.table_names()
+        with raw_connection() as raw:  # Scale keeps writing while the service is rolled back
+            run(raw, INSERT, [world['jobs'][0], 'RUNNING', world['nodes'][0], 3])
+            run(raw, INSERT, [world['jobs'][1], 'QUEUED', None, 2])
+    finally:
+        call_command('migrate', 'job', verbosity=0)
+    assert groups_from_tables() and groups_from_counts() == groups_from_tables()
+    assert missing_triggers('default') == []
