@@ -12,9 +12,14 @@ from pathlib import Path
 import pytest
 import requests
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from node.sandbox_agent import start_in_thread
+
+# No per-example time limit: a busy machine makes examples slow, and speed is shown by benchmarks, not tests.
+hypothesis_settings.register_profile('suite', deadline=None)
+hypothesis_settings.load_profile('suite')
 
 
 @pytest.fixture

@@ -14,6 +14,9 @@ import time
 from urllib.parse import parse_qs, urlsplit
 
 MAX_READ_BYTES = 16 * 4096
+# A dripped answer is padded (JSON allows spaces after the object; a header in the head) so that at one byte
+# per drip it lasts minutes: far past any deadline plus a test's margin for a busy machine.
+DRIP_PADDING = 2000
 
 # Each fault answers every call (size and reads) the same way.
 FAULTS = {
@@ -123,10 +126,10 @@ class FaultAgent:
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             return False
         if fault in ('slow drip', 'slow drip from the status line'):
-            body = request.honest_body()
+            body = request.honest_body() + b' ' * DRIP_PADDING
             if fault == 'slow drip':  # the head at once, then the body byte by byte
                 connection.sendall(_head(200, len(body)))
-            answer = body if fault == 'slow drip' else _head(200, len(body)) + body
+            answer = body if fault == 'slow drip' else _head(200, len(body), b'x' * DRIP_PADDING) + body
             for byte in answer:
                 time.sleep(self.drip_seconds)
                 connection.sendall(bytes([byte]))
@@ -136,9 +139,10 @@ class FaultAgent:
         return True
 
 
-def _head(status, content_length):
+def _head(status, content_length, padding=b''):
+    padding_header = b'X-Padding: %s\r\n' % padding if padding else b''
     return (f'HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n'
-            f'Content-Length: {content_length}\r\n\r\n').encode()
+            f'Content-Length: {content_length}\r\n').encode() + padding_header + b'\r\n'
 
 
 def _read_head(connection):

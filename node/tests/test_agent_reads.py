@@ -5,6 +5,7 @@ import pytest
 
 from node.agent import AgentError, file_size, read_range, read_tails, read_url
 from node.models import Node
+from scale.tests.timing import MARGIN
 
 
 def node(hostname, port):
@@ -49,7 +50,7 @@ def test_tails_give_up_at_the_deadline(hanging_agent):
     url = f'http://127.0.0.1:{hanging_agent}/files/download?path=/x'
     started = time.monotonic()
     assert read_tails(agent, [url, url], max_bytes=10, timeout=0.3) == [None, None]
-    assert time.monotonic() - started < 0.3 + 0.5
+    assert time.monotonic() - started < 0.3 + MARGIN
 
 
 @pytest.mark.parametrize('fault', ['deep json', 'not an object', 'escaped lone surrogate', 'offset not an int'])
@@ -64,12 +65,12 @@ def test_answers_that_are_no_file_bytes_are_agent_errors(fault_agent, fault):
 
 
 def test_an_agent_that_drips_its_answer_is_given_up_at_the_deadline(fault_agent):
-    fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'slow drip'  # about 2 s to answer a read
+    fault_agent.content, fault_agent.fault = b'0123456789abcdef', 'slow drip'  # minutes to answer a read
     agent, url = node(fault_agent.host, fault_agent.port), fault_agent.url()
     started = time.monotonic()
     with pytest.raises(AgentError, match='time limit'):
         read_range(agent, url, 0, 10, started + 0.3)
-    assert time.monotonic() - started < 0.3 + 0.2
+    assert time.monotonic() - started < 0.3 + MARGIN
 
 
 def test_an_answer_cut_short_by_a_reset_is_an_agent_error(fault_agent):
@@ -84,7 +85,7 @@ def test_an_agent_that_drips_its_status_line_is_given_up_at_the_deadline(fault_a
     started = time.monotonic()
     with pytest.raises(AgentError):
         file_size(agent, url, started + 0.3)
-    assert time.monotonic() - started < 0.3 + 0.2
+    assert time.monotonic() - started < 0.3 + MARGIN
 
 
 def test_the_calls_of_a_long_range_share_one_connection(fault_agent):
