@@ -4,3 +4,10 @@ from django.apps import AppConfig
 class JobConfig(AppConfig):
     default_auto_field = 'django.db.models.BigAutoField'
     name = 'job'
+
+    def ready(self):
+        from job.versions import missing_triggers
+        from scale.health import register_readiness_check
+
+        # Without its trigger, writes to a table would not change the lists' version: stale 304s.
+        register_readiness_check('missing_triggers', missing_triggers)

@@ -7,11 +7,8 @@ from rest_framework import serializers
 from error.serializers import ErrorBaseSerializer, ErrorSerializer
 from job.models import Job, JobExecution, JobType, JobTypeRevision, TriggerEvent
 from node.serializers import NodeBaseSerializer, NodeSerializer
+from scale.rows import RowSerializer, version_paths
 from scale.serializers import IdReferenceField, ModelSerializer
-
-# Part of every ETag: bump it when the same rows would be shown in different bytes (a field added or reformatted),
-# so that clients holding old tags get the new shape.
-SHAPES_VERSION = 1
 
 
 class JobTypeBaseSerializer(ModelSerializer):
@@ -117,3 +114,14 @@ class LogTextParamsSerializer(serializers.Serializer):
         help_text='Answer as a file to save (Content-Disposition: attachment); without tail or follow, the whole '
                   'stream from offset as it is now, not cut at LOGS_MAX_BYTES.',
     )
+
+
+# Scale writes these rows once and never updates them: details need no version of theirs.
+IMMUTABLE_MODELS = (JobTypeRevision, TriggerEvent)
+# The change timestamps of every row details show (checked when built: a joined row without one is an error).
+DETAIL_VERSION_PATHS = version_paths(JobExecutionSerializer, 'last_modified', immutable=IMMUTABLE_MODELS)
+
+# List pages and details are read as rows and turned into their shapes without building models or DRF fields;
+# their fingerprints are part of every ETag, so a changed shape never revalidates an old answer.
+LIST_ROWS = RowSerializer(JobExecutionBaseSerializer)
+DETAIL_ROWS = RowSerializer(JobExecutionSerializer, extra_paths=DETAIL_VERSION_PATHS)

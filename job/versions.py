@@ -6,24 +6,44 @@ type, node or error adds to it when it becomes visible, and nothing else does, s
 from one with the same number if the URL differs. It costs a sum over a few rows instead of counting the set, and
 it depends neither on `last_modified` nor on the order in which transactions commit.
 
-Details: the `last_modified` of the execution and of each row joined into its details. Scale stamps it on every
-save; job type revisions and trigger events are never updated once written, so they are not covered.
+Details: the `last_modified` of the execution and of each row joined into its details (`DETAIL_VERSION_PATHS`,
+derived from the details shape). Scale stamps it on every save; job type revisions and trigger events are never
+updated once written, so they are not covered.
+
+The shape's part of each tag is the compiled shape's fingerprint (`RowSerializer.fingerprint`).
 """
 import datetime
 import functools
 
 from django.conf import settings
 from django.db import connections
+from django_filters import OrderingFilter
 
+from job.filtersets import JobExecutionFilterSet
 from job.models import JobExecution, ListedChange
+from job.serializers import DETAIL_VERSION_PATHS, LIST_ROWS
+from scale.rows import path_models
 
 _LISTED_CHANGES = f'SELECT CAST(COALESCE(SUM(changes), 0) AS BIGINT) AS changes FROM {ListedChange._meta.db_table}'
 
-# The rows shown in details that have a last_modified, as paths from the execution.
-DETAIL_VERSION_PATHS = (
-    'last_modified', 'job__last_modified', 'job__job_type__last_modified',
-    'node__last_modified', 'error__last_modified', 'job__error__last_modified',
-)
+__all__ = ['DETAIL_VERSION_PATHS', 'LISTED_TABLES', 'listed_changes', 'list_version', 'detail_version',
+           'missing_triggers']
+
+
+def _listed_paths():
+    """Every path a list answer depends on: the list shape's columns, and what its filters and order read."""
+    yield from LIST_ROWS.paths
+    for list_filter in JobExecutionFilterSet.base_filters.values():
+        if isinstance(list_filter, OrderingFilter):
+            yield from list_filter.param_map.values()
+        else:
+            yield list_filter.field_name
+
+
+# The tables whose writes must change the lists' version: the triggers of migration job/0004 count exactly these
+# (a test compares them), and /readyz checks each still has its trigger.
+LISTED_TABLES = tuple(sorted({
+    model._meta.db_table for path in _listed_paths() for model in path_models(JobExecution, path)}))
 
 
 def listed_changes(alias):
@@ -99,3 +119,26 @@ def _detail_version_sql(alias):
 def last_change(version):
     """The newest of a details version's timestamps: the answer's Last-Modified."""
     return max(moment for moment in version if moment is not None)
+
+
+_SQLITE_TRIGGER_EVENTS = ('INSERT', 'UPDATE', 'DELETE')
+
+
+def missing_triggers(alias):
+    """The listed tables on database `alias` whose change-counting trigger is missing (or disabled): lists would
+    answer 304 to tags their writes made stale. A table restored or recreated without it shows up here."""
+    connection = connections[alias]
+    with connection.cursor() as cursor:
+        if connection.vendor == 'postgresql':
+            cursor.execute(
+                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
+                "WHERE t.tgname = 'api_listed_change' AND t.tgenabled <> 'D' AND pg_table_is_visible(c.oid)")
+            present = {table for (table,) in cursor.fetchall()}
+        elif connection.vendor == 'sqlite':
+            cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
+            names = {name for (name,) in cursor.fetchall()}
+            present = {table for table in LISTED_TABLES
+                       if all(f'api_listed_change_{table}_{event}' in names for event in _SQLITE_TRIGGER_EVENTS)}
+        else:
+            return []
+    return [table for table in LISTED_TABLES if table not in present]

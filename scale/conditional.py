@@ -1,12 +1,16 @@
 """Strong ETags from cheap version data, and 304 answers to `If-None-Match`, for polling clients.
 
 A tag digests the version of what an answer shows (not the answer's bytes) together with everything else the
-bytes depend on: the absolute URL (links in the body carry host, path and query) and the negotiated media type.
+bytes depend on: the absolute URL (links in the body carry host, path and query), the negotiated media type, and
+the shape's fingerprint. The mixins at the end give viewsets conditional list and retrieve from two hooks.
 """
 import hashlib
 
 from django.http import HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
+from rest_framework.response import Response
+
+from scale.rows import SerializedRows
 
 
 def strong_etag(request, *version):
@@ -58,3 +62,64 @@ def with_validators(response, etag, last_modified=None):
     # The same URL answers JSON or the browsable API depending on Accept, and the tag says which.
     response['Vary'] = 'Accept'
     return response
+
+
+def newest(version):
+    """The newest of a version's timestamps (None ones left out): the answer's Last-Modified."""
+    return max(moment for moment in version if moment is not None)
+
+
+class ConditionalListMixin:
+    """`list()` for a viewset whose pages are `list_rows` (a RowSerializer), tagged with the list's version.
+
+    A client holding the current tag gets an empty 304 before any row is read, and before the count. Hook:
+    `list_version(queryset, counted, known)` gives (version, count): a number that grows with every change of what
+    any list shows, and the filtered rows' count when `counted` (None when `known` is that version). The
+    paginator (see scale.pagination) says whether it counts and checks its parameters first.
+    """
+
+    list_rows = None
+
+    def list(self, request, *args, **kwargs):
+        queryset = self.filter_queryset(self.get_queryset())
+        paginator = self.paginator
+        paginator.check_request(request, queryset)
+        shape = self.list_rows.fingerprint
+        version, count = self.list_version(queryset, counted=paginator.counts, known=claimed_serial(request, shape))
+        etag = serial_etag(request, version, shape)
+        if matches(request, etag):
+            return not_modified(etag)
+        page = paginator.paginate_queryset(SerializedRows(queryset, self.list_rows, count), request, view=self)
+        return with_validators(paginator.get_paginated_response(page), etag)
+
+    def list_version(self, queryset, counted, known):
+        raise NotImplementedError
+
+
+class ConditionalRetrieveMixin:
+    """`retrieve()` tagged with a row's version, a tuple of the change timestamps of everything the answer shows.
+
+    A client sending If-None-Match is checked against `row_version(pk)` first (None: no such row), so a current
+    tag gets an empty 304 without the row being read. Otherwise `versioned_row(pk)` gives the answer and its version
+    from one read. The tag also covers `detail_rows.fingerprint`, the shape.
+    """
+
+    detail_rows = None
+
+    def retrieve(self, request, *args, **kwargs):
+        pk = self.kwargs[self.lookup_url_kwarg or self.lookup_field]
+        if request.headers.get('If-None-Match'):
+            version = self.row_version(pk)
+            if version is not None and matches(request, self.row_etag(version)):
+                return not_modified(self.row_etag(version), last_modified=newest(version))
+        data, version = self.versioned_row(pk)
+        return with_validators(Response(data), self.row_etag(version), last_modified=newest(version))
+
+    def row_etag(self, version):
+        return strong_etag(self.request, self.detail_rows.fingerprint, version)
+
+    def row_version(self, pk):
+        raise NotImplementedError
+
+    def versioned_row(self, pk):
+        raise NotImplementedError

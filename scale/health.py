@@ -1,7 +1,7 @@
 """Liveness and readiness for load balancers and orchestrators: no authentication, no agent calls.
 
-/healthz says the process answers; /readyz says the database answers within a short time limit and has every
-migration this release needs (lists read a table and triggers added by a migration).
+/healthz says the process answers; /readyz says the database answers within a short time limit, has every
+migration this release needs, and passes the checks apps register (`register_readiness_check`).
 """
 import logging
 
@@ -19,6 +19,15 @@ def healthz(request):
     return JsonResponse({'status': 'ok'})
 
 
+_readiness_checks = {}
+
+
+def register_readiness_check(name, check):
+    """`check(alias)` returns what is wrong with database `alias` (a list, empty when nothing is); /readyz runs it
+    once the migrations are applied and, when it finds something, answers 503 with the list under `name`."""
+    _readiness_checks[name] = check
+
+
 @require_safe
 def readyz(request):
     """200 when the primary database answers; a replica that does not is reported, since reads fall back."""
@@ -26,9 +35,25 @@ def readyz(request):
     if databases['default'] != 'ok':
         return JsonResponse({'status': 'unavailable', 'databases': databases}, status=503)
     migrations = migrations_status()
-    ready = migrations == 'ok'
+    failed = failed_checks('default') if migrations == 'ok' else {}
+    ready = migrations == 'ok' and not failed
     return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases,
-                         'migrations': migrations}, status=200 if ready else 503)
+                         'migrations': migrations, **failed}, status=200 if ready else 503)
+
+
+def failed_checks(alias):
+    """{name: problems} of each registered check that finds some (logged)."""
+    failed = {}
+    for name, check in _readiness_checks.items():
+        try:
+            problems = check(alias)
+        except DatabaseError as error:
+            problems = [f'could not be checked: {str(error).strip()}']
+            connections[alias].close_if_unusable_or_obsolete()
+        if problems:
+            logger.warning('Not ready, %s: %s', name, ', '.join(problems))
+            failed[name] = problems
+    return failed
 
 
 _migrated = False

@@ -10,11 +10,14 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db.models import F, Q
 from django.db.models.expressions import OrderBy
 from rest_framework.exceptions import ValidationError
-from rest_framework.pagination import PageNumberPagination
+from rest_framework.pagination import BasePagination, PageNumberPagination
+from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
 
 class StandardPagination(PageNumberPagination):
+    """Page numbers with an exact count (`count`: the list's version query counts the filtered rows)."""
+    counts = True
     page_size = 100
     page_size_query_param = 'page_size'
     max_page_size = 1000
@@ -33,6 +36,10 @@ class StandardPagination(PageNumberPagination):
                 f'Enter a whole number from 1 to {self.max_page_size} (larger values give {self.max_page_size}).']})
         return min(size, self.max_page_size)
 
+    def check_request(self, request, queryset):
+        """A bad page_size is a 400 before any query, even to a client holding a current tag."""
+        self.get_page_size(request)
+
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)
         for parameter in parameters:
@@ -50,29 +57,39 @@ class StandardPagination(PageNumberPagination):
         paginated['properties']['count']['description'] = 'All matching executions; absent on keyset pages.'
         return paginated
 
-class KeysetPagination:
+class KeysetPagination(BasePagination):
     """Opt-in keyset pages (`?pagination=cursor`, then the `cursor` links): cost independent of depth, no count.
 
     A cursor holds the sort values of the row it starts after, for the requested order plus `id`. NULLs sort
     as the ordering filter sorts them (last ascending, first descending), and keys compare accordingly.
     """
 
+    counts = False
     page_size_source = StandardPagination()
 
-    def __init__(self, request, queryset):
+    def check_request(self, request, queryset):
         """Reads and checks the page size and the cursor: a bad one is a 400 before any query."""
-        self.request, self.queryset = request, queryset
+        self.request = request
         self.keys = order_keys(queryset)
         self.page_size = self.page_size_source.get_page_size(request)
         self.cursor = decode_cursor(request.query_params.get('cursor'), queryset.model, self.keys)
 
-    def page(self, *paths):
+    def paginate_queryset(self, rows, request, view=None):
+        """The page of `rows` (a SerializedRows) at the cursor, serialized; `check_request` came first."""
+        page = self.page(rows.queryset, *rows.row_serializer.paths)
+        self._links = self.links(page)
+        return [rows.row_serializer.to_dict(row) for row in page]
+
+    def get_paginated_response(self, data):
+        return Response({**self._links, 'results': data})
+
+    def page(self, queryset, *paths):
         """One query: the page's rows as `paths` followed by their sort keys. The page's ids come first from the
         keys alone (an index range for the default order), then only those rows are joined."""
         backwards = self.cursor is not None and self.cursor.backwards
         keys = [(path, descending != backwards) for path, descending in self.keys]
         ordering = [_order_by(path, descending) for path, descending in keys]
-        window = self.queryset.order_by(*ordering)
+        window = queryset.order_by(*ordering)
         if self.cursor is not None:
             window = window.filter(after(window.model, keys, self.cursor.values))
         page_ids = window.values('pk')[:self.page_size + 1]
@@ -97,6 +114,27 @@ class KeysetPagination:
     def _link(self, values, backwards):
         url = remove_query_param(self.request.build_absolute_uri(), 'page')
         return replace_query_param(url, 'cursor', encode_cursor(values, backwards))
+
+
+class RequestedPaginationMixin:
+    """For list views: page numbers (`pagination_class`), or keyset pages for `?pagination=cursor` or a `cursor`
+    (from their links). The one place a request's pagination is chosen; another `pagination` value is a 400."""
+
+    pagination_class = StandardPagination
+    keyset_pagination_class = KeysetPagination
+
+    @property
+    def paginator(self):
+        if not hasattr(self, '_paginator'):
+            self._paginator = self.requested_pagination_class(self.request.query_params)()
+        return self._paginator
+
+    def requested_pagination_class(self, query_params):
+        if 'pagination' in query_params and query_params['pagination'] != 'cursor':
+            raise ValidationError({'pagination': ['Use pagination=cursor for keyset pages, or leave it out.']})
+        if 'pagination' in query_params or 'cursor' in query_params:
+            return self.keyset_pagination_class
+        return self.pagination_class
 
 
 @dataclass(frozen=True)

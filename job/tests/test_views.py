@@ -6,6 +6,7 @@ import pytest
 from django.db import connection
 
 from job.models import JobExecution
+from job.serializers import DETAIL_ROWS, LIST_ROWS
 from job.tests.factories import at, make_execution, make_full_execution
 from job.tests.test_filtersets import error_of, ids
 
@@ -293,6 +294,11 @@ class TestListRevalidation:
             response = revalidate(api, '/job-executions/?page_size=2', '"stale"')
         assert response.status_code == 200 and len(response.json()['results']) == 2
 
+    def test_a_changed_list_shape_renews_the_tag(self, api, page, monkeypatch):
+        _, etag = page
+        monkeypatch.setattr(LIST_ROWS, 'fingerprint', 'another shape')
+        assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
+
     def test_a_saved_execution_on_the_page_renews_the_tag(self, api, page):
         executions, etag = page
         executions[0].save()
@@ -370,6 +376,12 @@ class TestDetailsRevalidation:
         with django_assert_num_queries(2):
             response = revalidate(api, f'/job-executions/{execution.id}/', '"stale"')
         assert response.status_code == 200 and response.json()['id'] == execution.id
+
+    def test_a_changed_details_shape_renews_the_tag(self, api, monkeypatch):
+        execution = make_full_execution()
+        etag = api.get(f'/job-executions/{execution.id}/')['ETag']
+        monkeypatch.setattr(DETAIL_ROWS, 'fingerprint', 'another shape')
+        assert revalidate(api, f'/job-executions/{execution.id}/', etag).status_code == 200
 
     @pytest.mark.parametrize('changed', ['execution', 'job', 'job_type', 'node', 'error', 'job_error'])
     def test_any_shown_row_saved_renews_the_tag(self, api, changed):

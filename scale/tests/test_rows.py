@@ -1,11 +1,12 @@
 """The compiled row serializer gives exactly what the DRF serializer gives, for full rows and rows with nulls."""
 import pytest
+from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
 
 from job.models import JobExecution
 from job.serializers import JobExecutionBaseSerializer, JobExecutionSerializer
 from job.tests.factories import at, make_error, make_execution, make_full_execution, make_job
-from scale.rows import NotCompilable, RowSerializer, SerializedRows
+from scale.rows import NotCompilable, RowSerializer, SerializedRows, version_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -85,3 +86,47 @@ def test_details_with_nulls_give_the_serializer_output():
 def test_extra_paths_are_selected_after_the_shape():
     rows = RowSerializer(JobExecutionBaseSerializer, extra_paths=['job__last_modified'])
     assert rows.paths[:len(ROWS.paths)] == ROWS.paths and rows.position('job__last_modified') == len(ROWS.paths)
+
+
+def test_the_fingerprint_follows_the_shape():
+    class WithOneMore(JobExecutionBaseSerializer):
+        class Meta(JobExecutionBaseSerializer.Meta):
+            fields = JobExecutionBaseSerializer.Meta.fields + ['cpus_scheduled']
+
+    assert RowSerializer(JobExecutionBaseSerializer).fingerprint == ROWS.fingerprint
+    assert RowSerializer(WithOneMore).fingerprint != ROWS.fingerprint
+    assert DETAIL_ROWS.fingerprint != ROWS.fingerprint
+
+
+def test_a_path_the_models_do_not_have_is_refused_when_built():
+    class Misspelt(JobExecutionBaseSerializer):
+        colour = serializers.CharField(source='job.colour')
+
+        class Meta(JobExecutionBaseSerializer.Meta):
+            fields = JobExecutionBaseSerializer.Meta.fields + ['colour']
+
+    with pytest.raises(FieldDoesNotExist):
+        RowSerializer(Misspelt)
+
+
+def test_a_serializer_with_its_own_to_representation_is_refused():
+    class Decorated(JobExecutionBaseSerializer):
+        def to_representation(self, instance):
+            return {**super().to_representation(instance), 'extra': True}
+
+    with pytest.raises(NotCompilable, match='Decorated'):
+        RowSerializer(Decorated)
+
+
+def test_a_traceback_names_the_shape():
+    with pytest.raises(TypeError) as raised:
+        ROWS.to_dict(None)
+    assert raised.tb.tb_next.tb_frame.f_code.co_filename == '<rows of JobExecutionBaseSerializer>'
+
+
+def test_version_paths_refuse_a_joined_model_without_the_column():
+    assert version_paths(JobExecutionBaseSerializer, 'last_modified') == (
+        'last_modified', 'job__last_modified', 'job__job_type__last_modified', 'node__last_modified',
+        'error__last_modified')
+    with pytest.raises(NotCompilable, match='JobTypeRevision'):
+        version_paths(JobExecutionSerializer, 'last_modified')

@@ -1,0 +1,8 @@
+"""The router every app registers its viewsets on: DRF's simple routes, with no format suffixes or API root."""
+from rest_framework.routers import SimpleRouter
+
+
+class Router(SimpleRouter):
+    # One execution is `<basename>-details`, the name these URLs had before viewsets (metrics labels use it).
+    routes = [route._replace(name='{basename}-details') if route.name == '{basename}-detail' else route
+              for route in SimpleRouter.routes]
