@@ -6,8 +6,11 @@ class JobConfig(AppConfig):
     name = 'job'
 
     def ready(self):
+        from job.throttling import shared_cache_problems
         from job.versions import missing_triggers
         from scale.health import register_readiness_check
 
         # Without its trigger, writes to a table would not change the lists' version: stale 304s.
         register_readiness_check('missing_triggers', missing_triggers)
+        # A shared cache that does not answer would leave the logs throttle off on this instance.
+        register_readiness_check('cache', shared_cache_problems)
