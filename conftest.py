@@ -47,11 +47,26 @@ class SandboxAgent:
 
 
 @pytest.fixture
-def sandbox_agent(tmp_path):
-    server = start_in_thread(tmp_path)
-    yield SandboxAgent(server, tmp_path)
-    server.shutdown()
-    server.server_close()
+def start_sandbox_agent(tmp_path):
+    """Start stand-in agents over sandbox directories under tmp_path, each with its own Mesos behaviour
+    (page_size, past_end_answers_size, credentials: see node/sandbox_agent.py)."""
+    servers = []
+
+    def start(**behaviour):
+        root = tmp_path / f'sandbox-{len(servers)}'
+        root.mkdir()
+        servers.append(start_in_thread(root, **behaviour))
+        return SandboxAgent(servers[-1], root)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def sandbox_agent(start_sandbox_agent):
+    return start_sandbox_agent()
 
 
 @pytest.fixture

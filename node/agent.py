@@ -130,12 +130,23 @@ def _read_call(node, url, offset, length, deadline):
     try:
         # A redirect could lead anywhere: only the node's own answer counts (3xx is an agent error below).
         with _session.get(read_url(url), params=params, timeout=(timeout, timeout), stream=True,
-                          allow_redirects=False) as response:
+                          allow_redirects=False, auth=agent_credentials()) as response:
+            if response.status_code == 401:
+                raise AgentError(f'{url} answered HTTP 401: the agent requires credentials; '
+                                 + ('it refused MESOS_AGENT_PRINCIPAL\'s' if agent_credentials() else
+                                    'set MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET'))
             if response.status_code != 200:
                 raise AgentError(f'{url} answered HTTP {response.status_code}')
             return _json_object(_body_by_deadline(response, url, deadline), url)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
         raise AgentError(f'{url} could not be read: {error}')
+
+
+def agent_credentials():
+    """(principal, secret) for agents that require HTTP authentication, or None."""
+    if settings.MESOS_AGENT_PRINCIPAL:
+        return settings.MESOS_AGENT_PRINCIPAL, settings.MESOS_AGENT_SECRET
+    return None
 
 
 def _body_by_deadline(response, url, deadline):

@@ -125,6 +125,17 @@ class TestRunning:
         response = text(api, execution, offset=stored + 5)
         assert response.content == '✓\n'.encode() and response['X-Log-Offset'] == str(stored + 9)
 
+    def test_an_agent_that_requires_credentials_is_read_with_the_configured_ones(self, api, start_sandbox_agent,
+                                                                                   settings):
+        agent = start_sandbox_agent(credentials=('scale-logs', 'agent-s3cret'))
+        agent.write(STDOUT_PATH, 'live\n')
+        execution = running(make_node(hostname=agent.host, port=agent.port), agent.download_url(STDOUT_PATH))
+        refused = text(api, execution)
+        assert refused.content == STORED.encode() and 'MESOS_AGENT_PRINCIPAL' in refused['X-Log-Warning']
+        settings.MESOS_AGENT_PRINCIPAL, settings.MESOS_AGENT_SECRET = 'scale-logs', 'agent-s3cret'
+        response = text(api, execution)
+        assert response.content == (STORED + 'live\n').encode() and 'X-Log-Warning' not in response
+
     def test_nothing_new_yet_is_an_empty_200_that_says_more_is_coming(self, api, sandbox_agent, agent_node):
         sandbox_agent.write(STDOUT_PATH, '')
         execution = running(agent_node, sandbox_agent.download_url(STDOUT_PATH), stored='')

@@ -1,4 +1,5 @@
 """A misbehaving Mesos agent on loopback: it serves `/files/read` from bytes in memory, and fails on demand.
+Like Mesos, it gzips an answer of 1 KiB or more when the client accepts gzip (as requests always does).
 
 Raw sockets rather than http.server, so it can do what a well-behaved server never does: cut the body short
 with a reset, drip it, or answer JSON that lies. Set `fault` (any of FAULTS, or None for honest answers) and
@@ -6,12 +7,15 @@ with a reset, drip it, or answer JSON that lies. Set `fault` (any of FAULTS, or 
 same port. `calls` counts the calls it received.
 """
 import contextlib
+import gzip
 import json
 import socket
 import struct
 import threading
 import time
 from urllib.parse import parse_qs, urlsplit
+
+from node.sandbox_agent import GZIP_MINIMUM_BYTES, accepts_gzip
 
 MAX_READ_BYTES = 16 * 4096
 # A dripped answer is padded (JSON allows spaces after the object; a header in the head) so that at one byte
@@ -38,7 +42,9 @@ FAULTS = {
 class ReadRequest:
     """One `/files/read` call, and what an honest agent holding `content` would answer to it."""
 
-    def __init__(self, path, content):
+    def __init__(self, head, content):
+        path = head.split()[1]
+        self.accepts_gzip = accepts_gzip(_header(head, 'Accept-Encoding'))
         params = {name: values[-1] for name, values in parse_qs(urlsplit(path).query).items()}
         self.offset, self.length = int(params.get('offset', 0)), int(params.get('length', -1))
         self.size = len(content)
@@ -58,7 +64,7 @@ class FaultAgent:
 
     def __init__(self, drip_seconds=0.05):
         self.content, self.fault, self.drip_seconds = b'', None, drip_seconds
-        self.calls = 0
+        self.calls = self.gzipped_answers = 0
         self._listener = socket.create_server(('127.0.0.1', 0))
         self.host, self.port = self._listener.getsockname()[:2]
         self._connections, self._stopped = [], threading.Event()
@@ -113,19 +119,20 @@ class FaultAgent:
                 if not head:
                     return
                 self.calls += 1
-                if not self._answer(connection, ReadRequest(head.split()[1], self.content)):
+                if not self._answer(connection, ReadRequest(head, self.content)):
                     return
 
     def _answer(self, connection, request):
         """Answer one call; False when the connection is over."""
         fault = self.fault
         if fault == 'reset mid-body':
-            body = request.honest_body()
-            connection.sendall(_head(200, len(body) + 1000) + body[:len(body) // 2])
+            body, encoding = _encoded(request, request.honest_body())
+            connection.sendall(_head(200, len(body) + 1000, encoding=encoding) + body[:len(body) // 2])
             # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             return False
         if fault in ('slow drip', 'slow drip from the status line'):
+            # Not gzipped: the padding would shrink to nothing, and the drip is the network's doing anyway.
             body = request.honest_body() + b' ' * DRIP_PADDING
             if fault == 'slow drip':  # the head at once, then the body byte by byte
                 connection.sendall(_head(200, len(body)))
@@ -135,14 +142,32 @@ class FaultAgent:
                 connection.sendall(bytes([byte]))
             return True
         status, body = FAULTS[fault](request) if fault else (200, request.honest_body())
-        connection.sendall(_head(status, len(body)) + body)
+        body, encoding = _encoded(request, body)
+        self.gzipped_answers += encoding == 'gzip'
+        connection.sendall(_head(status, len(body), encoding=encoding) + body)
         return True
 
 
-def _head(status, content_length, padding=b''):
-    padding_header = b'X-Padding: %s\r\n' % padding if padding else b''
+def _encoded(request, body):
+    """(the body as Mesos sends it, its Content-Encoding or None): gzipped from 1 KiB on, if the client accepts it."""
+    if request.accepts_gzip and len(body) >= GZIP_MINIMUM_BYTES:
+        return gzip.compress(body), 'gzip'
+    return body, None
+
+
+def _head(status, content_length, padding=b'', encoding=None):
+    extra = (b'X-Padding: %s\r\n' % padding if padding else b'') + \
+        (f'Content-Encoding: {encoding}\r\n'.encode() if encoding else b'')
     return (f'HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n'
-            f'Content-Length: {content_length}\r\n').encode() + padding_header + b'\r\n'
+            f'Content-Length: {content_length}\r\n').encode() + extra + b'\r\n'
+
+
+def _header(head, name):
+    for line in head.split('\r\n')[1:]:
+        field, _, value = line.partition(':')
+        if field.strip().lower() == name.lower():
+            return value.strip()
+    return ''
 
 
 def _read_head(connection):
