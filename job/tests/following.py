@@ -3,7 +3,7 @@ polling the agent while a test changes what the agent does; and waits on events 
 import threading
 import time
 
-from django.db import connections
+from django.db import OperationalError, connections
 from prometheus_client import REGISTRY
 
 # How long a test waits for something that should happen within a few polls. Generous: reaching it means the
@@ -28,6 +28,19 @@ def calls_from_now(count):
     """A function answering how many more `count()` is than now."""
     start = count()
     return lambda: count() - start
+
+
+def while_followed(write):
+    """Run `write()`, again if a follower's read holds the table: SQLite's shared in-memory test database locks
+    whole tables and answers 'locked' at once rather than waiting (PostgreSQL never does)."""
+    give_up = time.monotonic() + PATIENCE
+    while True:
+        try:
+            return write()
+        except OperationalError as error:
+            if 'locked' not in str(error) or time.monotonic() > give_up:
+                raise
+            time.sleep(0.01)  # a retry after a refusal, not a wait for something to happen
 
 
 class Follower:

@@ -9,7 +9,7 @@ import pytest
 
 from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
-from job.tests.following import PATIENCE, Follower, calls_from_now, failed_agent_calls
+from job.tests.following import PATIENCE, Follower, calls_from_now, failed_agent_calls, while_followed
 from node.tests.fault_agent import FAULTS
 from scale.tests.timing import MARGIN
 
@@ -49,8 +49,8 @@ def recover(agent, fault):
 
 
 def finish(execution, stdout):
-    JobExecution.objects.filter(pk=execution.pk).update(
-        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None)
+    while_followed(lambda: JobExecution.objects.filter(pk=execution.pk).update(
+        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None))
 
 
 @pytest.fixture

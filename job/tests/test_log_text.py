@@ -7,7 +7,7 @@ from django.db import connection
 
 from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
-from job.tests.following import PATIENCE, Follower, calls_from_now, failed_agent_calls
+from job.tests.following import PATIENCE, Follower, calls_from_now, failed_agent_calls, while_followed
 from scale.tests.timing import MARGIN
 
 pytestmark = pytest.mark.django_db
@@ -32,8 +32,8 @@ def running(node, url, stored=STORED):
 
 def finish(execution, stdout):
     """What the scheduler does when the last task ends: the file joins the column and the URLs go."""
-    JobExecution.objects.filter(pk=execution.pk).update(
-        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None)
+    while_followed(lambda: JobExecution.objects.filter(pk=execution.pk).update(
+        status='COMPLETED', stdout=stdout, current_stdout_url=None, current_stderr_url=None))
 
 
 class TestFinished:
@@ -213,9 +213,9 @@ PIECES = [part for n in range(20) for line in [f'line {n:02} é€😀\n'.encode
 def move_agent(execution, node, port):
     """The execution's agent is now the one on `port`: its node and its live URL say so."""
     node.port = port
-    node.save()
-    JobExecution.objects.filter(pk=execution.pk).update(
-        current_stdout_url=f'http://{node.hostname}:{port}/files/download.json?path={STDOUT_PATH}')
+    while_followed(node.save)
+    while_followed(lambda: JobExecution.objects.filter(pk=execution.pk).update(
+        current_stdout_url=f'http://{node.hostname}:{port}/files/download.json?path={STDOUT_PATH}'))
 
 
 @pytest.fixture
