@@ -2,8 +2,8 @@
 # `make test` runs the suite on SQLite and PostgreSQL.
 VENV := .venv
 PYTHON := $(VENV)/bin/python
-# A key for local use only; production sets SECRET_KEY in its environment.
-LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only}
+# A key and an SQLite database for local use only; production sets SECRET_KEY and DATABASE_URL in its environment.
+LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only} DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/db.sqlite3}
 
 .PHONY: venv run serve test test-services test-sqlite test-postgres clean bench bench-memory load
 

@@ -130,7 +130,7 @@ def start_gunicorn(tmp_path):
     def start(make_serve=False, **env):
         port = free_port()
         defaults = {} if make_serve else {
-            'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2',
+            'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2', 'LOGS_FOLLOW_MAX_CONCURRENT': '1',
             'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
             'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'),
         }

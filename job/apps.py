@@ -6,8 +6,8 @@ class JobConfig(AppConfig):
     name = 'job'
 
     def ready(self):
+        from job.selectors import missing_triggers
         from job.throttling import shared_cache_problems
-        from job.versions import missing_triggers
         from scale.health import register_readiness_check
 
         # Without its trigger, writes to a table would not change the lists' version: stale 304s.

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db import connections
 
-from job.logs import LogStream, agent_deadline
-from job.models import JobExecution
+from job.log_stream import LogStream, agent_deadline
+from job.selectors import stream_row_now
 from job.utf8 import last_boundary, replace_invalid, send_length, skip_partial_start
 
 # A character split by a limit is completed with up to this many more bytes.
@@ -24,7 +24,7 @@ class LogRead:
     warning: str = None
 
 
-def read_range(stream, offset, limit):
+def read_from_offset(stream, offset, limit):
     """Up to `limit` bytes from `offset`, never ending inside a character."""
     raw, warning = stream.read(offset, limit + _LONGEST_CHARACTER - 1, agent_deadline())
     at_end = stream.is_finished and offset + len(raw) >= stream.stored_size
@@ -63,16 +63,9 @@ def tail_start(data, lines):
     return position + 1
 
 
-def stream_rows(name):
-    """Executions with just what the stream `name` needs: status, its live URL, the node, its stored size."""
-    return (JobExecution.objects.select_related('node')  # node: the agent that serves the live file
-            .only('status', f'current_{name}_url', 'node__hostname', 'node__port')
-            .annotate(**LogStream.annotations(name)))
-
-
 def load_stream(execution_id, name):
     """The stream `name` of an execution as the row is now, or None if the row is gone."""
-    execution = stream_rows(name).filter(pk=execution_id).first()
+    execution = stream_row_now(execution_id, name)
     return execution and LogStream.of(execution, name)
 
 
@@ -84,7 +77,7 @@ def follow(execution_id, name, offset, limit=None):
     while True:
         stream = load_stream(execution_id, name)
         chunk_limit = min(settings.LOGS_MAX_BYTES, limit - sent if limit else settings.LOGS_MAX_BYTES)
-        read = read_range(stream, offset, chunk_limit) if stream else None
+        read = read_from_offset(stream, offset, chunk_limit) if stream else None
         _release_database_connection()
         if read is None:
             return
@@ -102,7 +95,7 @@ def read_to_end(stream, offset, limit=None):
     end = stream.size(agent_deadline())[0]
     end = min(end, offset + limit) if limit else end
     while stream and offset < end:
-        read = read_range(stream, offset, min(settings.LOGS_MAX_BYTES, end - offset))
+        read = read_from_offset(stream, offset, min(settings.LOGS_MAX_BYTES, end - offset))
         if not read.data:  # the agent went away: what was read is all there is
             return
         offset = read.next_offset

@@ -88,8 +88,23 @@ class JobExecutionSerializer(JobExecutionBaseSerializer):
         ]
 
 
+class LogTextField(serializers.CharField):
+    """A stream's text from the `logs` in the serializer's context ({name: job.log_json.CappedLog}), not from the
+    row: the row's column holds only the logs of finished tasks, and may be megabytes."""
+
+    def __init__(self, **kwargs):
+        # Described as the model's nullable text column was (output only: this serializer is never given data).
+        super().__init__(source='*', required=False, allow_null=True, **kwargs)
+
+    def to_representation(self, execution):
+        return self.context['logs'][self.field_name].text
+
+
 class JobExecutionLogSerializer(JobExecutionBaseSerializer):
+    # The JSON logs answer; its context holds the logs: {'logs': job.log_json.capped_logs(...)}.
     is_finished = serializers.BooleanField(read_only=True)
+    stdout = LogTextField()
+    stderr = LogTextField()
 
     class Meta(JobExecutionBaseSerializer.Meta):
         fields = JobExecutionBaseSerializer.Meta.fields + ['is_finished', 'stdout', 'stderr']
@@ -97,8 +112,8 @@ class JobExecutionLogSerializer(JobExecutionBaseSerializer):
     def to_representation(self, instance):
         """`<stream>_truncated: true` appears only when a stream was cut, so uncut answers keep Scale's shape."""
         data = super().to_representation(instance)
-        for name in ('stdout', 'stderr'):
-            if getattr(instance, f'{name}_truncated', False):
+        for name, log in self.context['logs'].items():
+            if log.truncated:
                 data[f'{name}_truncated'] = True
         return data
 

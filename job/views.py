@@ -1,6 +1,6 @@
 """The read-only job execution endpoints: list, details, logs as JSON, and each log stream as plain text."""
 from django.conf import settings
-from django.http import Http404, HttpResponse, StreamingHttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
@@ -12,17 +12,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
 from job.filtersets import JobExecutionFilterSet
-from job.log_text import follow, follow_slots, read_range, read_tail, read_to_end, stream_rows
-from job.logs import LogStream, capped_log_annotations, with_capped_logs
+from job.log_json import capped_logs
+from job.log_stream import LogStream
+from job.log_text import follow, follow_slots, read_from_offset, read_tail, read_to_end
 from job.models import JobExecution
 from job.openapi import LIST_PARAMETERS
+from job.selectors import details_row, detail_version, json_logs_row, list_version, listed_changes, stream_row
 from job.serializers import (
-    DETAIL_ROWS, DETAIL_VERSION_PATHS, LIST_ROWS, JobExecutionBaseSerializer, JobExecutionLogSerializer,
-    JobExecutionSerializer, LogTextParamsSerializer,
+    DETAIL_ROWS, LIST_ROWS, JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer,
+    LogTextParamsSerializer,
 )
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
-from job.versions import detail_version, in_utc, list_version, listed_changes
 from scale.conditional import ConditionalListMixin, ConditionalRetrieveMixin
 from scale.openapi import (
     BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
@@ -30,16 +31,6 @@ from scale.openapi import (
 from scale.pagination import RequestedPaginationMixin
 
 _TEXT = 'text/plain; charset=utf-8'
-
-# Large columns that none of the shapes below show; logs are added back where they are shown.
-_LOG_COLUMNS = ('stdout', 'stderr')
-_UNSHOWN_DOCUMENTS = (
-    'docker_params', 'job_metrics',
-    'job__data', 'job__results', 'job__docker_params',
-    'job__job_type__interface', 'job__job_type__error_mapping', 'job__job_type__docker_params',
-)
-_DETAIL_DOCUMENTS = ('environment', 'results', 'results_manifest')
-
 
 class ReleasesResponseMixin:
     """Logs answers are megabytes: let each go as soon as it is sent.
@@ -101,15 +92,6 @@ def _no_cache(response):
     return response
 
 
-def by_primary_key(queryset, pk):
-    """The one row with this pk, or a 404. Not get(): its LIMIT (and first()'s ORDER BY) make PostgreSQL plan
-    these many-join lookups up to twice as long, for a result that has at most one row anyway."""
-    rows = list(queryset.filter(pk=pk))
-    if not rows:
-        raise Http404(f'No {queryset.model._meta.object_name} matches the given query.')
-    return rows[0]
-
-
 def _header(name, description, type_=OpenApiTypes.STR):
     return OpenApiParameter(name, type_, OpenApiParameter.HEADER, description=description, response=[200])
 
@@ -165,22 +147,21 @@ class JobExecutionViewSet(ReleasesResponseMixin, ConditionalListMixin, Condition
     detail_rows = DETAIL_ROWS
 
     def list_version(self, queryset, counted, known):
-        """The lists' version and, for page numbers, the filtered count, in one statement (job.versions)."""
+        """The lists' version and, for page numbers, the filtered count, in one statement (job.selectors)."""
         return list_version(queryset, known_changes=known) if counted else (listed_changes(queryset.db), None)
 
     def row_version(self, pk):
-        return detail_version(self.get_queryset(), pk)
+        return detail_version(pk)
 
     def versioned_row(self, pk):
-        row = by_primary_key(self.get_queryset().values_list(*DETAIL_ROWS.paths), pk)
-        return DETAIL_ROWS.to_dict(row), in_utc(row[DETAIL_ROWS.position(path)] for path in DETAIL_VERSION_PATHS)
+        return details_row(pk)
 
     @action(detail=True, serializer_class=JobExecutionLogSerializer, **_LOGS)
     def logs(self, request, pk):
         """The execution with its stdout and stderr, read live from its agent while a task runs."""
-        execution = by_primary_key(logs_rows(), pk)
-        execution = with_capped_logs(execution, settings.LOGS_JSON_MAX_BYTES)
-        return Response(self.get_serializer(execution).data)
+        execution = json_logs_row(pk, settings.LOGS_JSON_MAX_BYTES)
+        logs = capped_logs(execution, settings.LOGS_JSON_MAX_BYTES)
+        return Response(JobExecutionLogSerializer(execution, context={'logs': logs}).data)
 
     @action(detail=True, url_path='logs/stdout', **_LOG_TEXT)
     def stdout(self, request, pk):
@@ -193,23 +174,12 @@ class JobExecutionViewSet(ReleasesResponseMixin, ConditionalListMixin, Condition
         return log_text(request, pk, 'stderr')
 
 
-def logs_rows():
-    """Executions as the JSON logs answer reads them: logs as capped tails in SQL, never whole."""
-    return (
-        JobExecution.objects
-        # the list shape is nested here; node also tells which agent to read live logs from
-        .select_related('job__job_type', 'node', 'error')
-        .defer(*_LOG_COLUMNS, *_UNSHOWN_DOCUMENTS, *_DETAIL_DOCUMENTS)
-        .annotate(**capped_log_annotations(settings.LOGS_JSON_MAX_BYTES))
-    )
-
-
 def log_text(request, pk, name):
     """One log stream as plain text, by byte offset, tail or follow, or as a file to save (download)."""
     params = LogTextParamsSerializer(data=request.query_params)
     params.is_valid(raise_exception=True)
     params = params.validated_data
-    stream = LogStream.of(by_primary_key(stream_rows(name), pk), name)
+    stream = LogStream.of(stream_row(pk, name), name)
     response = _log_text_answer(stream, params)
     if params['download']:
         response = as_attachment(response, f'execution-{stream.execution_id}-{name}.log')
@@ -228,7 +198,7 @@ def _log_text_answer(stream, params):
         response = StreamingHttpResponse(read_to_end(stream, offset, params.get('limit')), content_type=_TEXT)
         response['X-Log-Offset'] = str(offset)
         return _no_cache(response)
-    return _text_response(read_range(stream, params.get('offset', 0), limit))
+    return _text_response(read_from_offset(stream, params.get('offset', 0), limit))
 
 
 def _follow(stream, params):

@@ -9,10 +9,20 @@ import shutil
 import tempfile
 from pathlib import Path
 
-bind = os.environ.get('BIND', '0.0.0.0:8000')
+from django.core.exceptions import ImproperlyConfigured
+
+from scale.env import env_int, env_str
+
+bind = env_str('BIND', '0.0.0.0:8000')
 worker_class = 'gthread'
-workers = int(os.environ.get('WEB_CONCURRENCY', os.cpu_count() or 1))
-threads = int(os.environ.get('GUNICORN_THREADS', '8'))
+workers = env_int('WEB_CONCURRENCY', os.cpu_count() or 1)
+threads = env_int('GUNICORN_THREADS', 8)
+# Each follow (logs with follow=true) holds a thread for minutes; at the limit, the others still serve requests.
+_follows = env_int('LOGS_FOLLOW_MAX_CONCURRENT', 4)
+if _follows >= threads:
+    raise ImproperlyConfigured(
+        f'LOGS_FOLLOW_MAX_CONCURRENT ({_follows}) must be below GUNICORN_THREADS ({threads}): followers would hold '
+        'every thread of a worker.')
 # Only a worker whose main thread stops answering is restarted; request threads may run longer.
 timeout = 30
 graceful_timeout = 30
@@ -27,7 +37,7 @@ control_socket_disable = True
 accesslog = None
 errorlog = '-'
 # The load balancer is trusted to report the client's scheme (X-Forwarded-Proto).
-forwarded_allow_ips = os.environ.get('FORWARDED_ALLOW_IPS', '127.0.0.1')
+forwarded_allow_ips = env_str('FORWARDED_ALLOW_IPS', '127.0.0.1')
 
 # Every worker writes its metrics to files here; /metrics adds them up, whichever worker answers the scrape.
 # prometheus_client decides when it is first imported whether to write those files, and workers inherit this

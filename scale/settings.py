@@ -2,7 +2,6 @@
 
 Everything that differs between machines comes from environment variables, read here and only here.
 """
-import math
 import os
 import re
 from pathlib import Path
@@ -11,49 +10,9 @@ import dj_database_url
 from corsheaders.defaults import default_headers as default_cors_headers
 from django.core.exceptions import ImproperlyConfigured
 
+from scale.env import env_bool, env_choice, env_float, env_int, env_list
+
 BASE_DIR = Path(__file__).resolve().parent.parent
-
-
-def env_bool(name, default=False):
-    value = os.environ.get(name)
-    if value is None or value == '':
-        return default
-    return value.strip().lower() in ('1', 'true', 'yes', 'on')
-
-
-def env_list(name, default):
-    value = os.environ.get(name)
-    if value is None:
-        return default
-    return [item.strip() for item in value.split(',') if item.strip()]
-
-
-def env_int(name, default, minimum=1):
-    value = os.environ.get(name)
-    if value is None or value == '':
-        return default
-    try:
-        number = int(value)
-    except ValueError:
-        number = None
-    if number is None or number < minimum:
-        raise ImproperlyConfigured(f'{name} must be a whole number of at least {minimum}, got {value!r}')
-    return number
-
-
-def env_float(name, default, allow_zero=False):
-    """A positive number of seconds (or zero, where zero means "off")."""
-    value = os.environ.get(name)
-    if value is None or value == '':
-        return default
-    try:
-        number = float(value)
-    except ValueError:
-        number = None
-    if number is None or not math.isfinite(number) or number < 0 or (number == 0 and not allow_zero):
-        least = '0 or more' if allow_zero else 'more than 0'
-        raise ImproperlyConfigured(f'{name} must be a number of seconds, {least}, got {value!r}')
-    return number
 
 
 DEBUG = env_bool('DEBUG')
@@ -155,7 +114,13 @@ def database_settings(url):
     return database
 
 
-# The embedded default is an SQLite file in the project; production points DATABASE_URL at PostgreSQL.
+# Production points DATABASE_URL at PostgreSQL and must set it: without it, an empty SQLite file would be served.
+# With DEBUG on (and in `make run` and the tests, which set it), the default is an SQLite file in the project.
+if not os.environ.get('DATABASE_URL') and not DEBUG:
+    raise ImproperlyConfigured(
+        'DATABASE_URL is not set. Set it to the database to serve (postgres://user:password@host:5432/scale), '
+        'or set DEBUG=true for local development on SQLite.'
+    )
 DATABASES = {
     'default': database_settings(os.environ.get('DATABASE_URL') or f'sqlite:///{BASE_DIR / "db.sqlite3"}'),
 }
@@ -273,6 +238,7 @@ LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')
 if not re.fullmatch(r'[0-9]+/(s|sec|second|m|min|minute|h|hour|d|day)', LOGS_THROTTLE_RATE):
     raise ImproperlyConfigured(f'LOGS_THROTTLE_RATE must look like "120/min", got {LOGS_THROTTLE_RATE!r}')
 
+LOG_LEVELS = ('DEBUG', 'INFO', 'WARNING', 'ERROR', 'CRITICAL')
 # One JSON object per line on stdout, each stamped with the request id and the pid of the worker that wrote it.
 LOGGING = {
     'version': 1,
@@ -293,7 +259,7 @@ LOGGING = {
             'formatter': 'json', 'filters': ['request_id'],
         },
     },
-    'root': {'handlers': ['stdout'], 'level': os.environ.get('LOG_LEVEL', 'INFO')},
+    'root': {'handlers': ['stdout'], 'level': env_choice('LOG_LEVEL', 'INFO', LOG_LEVELS)},
     'loggers': {
         # Django's own per-request warnings (404s, 400s) would repeat what the request line says.
         'django.request': {'level': 'ERROR'},

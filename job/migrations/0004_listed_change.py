@@ -1,5 +1,5 @@
 """Triggers that count every committed write to the tables list answers show, so a list's ETag is checked
-without counting its rows (see job.versions and docs/performance.md, "ETags").
+without counting its rows (see job.selectors and docs/performance.md, "ETags").
 
 Scale's own processes write these tables, with their own database user: the PostgreSQL function runs as its
 owner (SECURITY DEFINER), so they need no rights on our table.

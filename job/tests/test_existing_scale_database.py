@@ -95,7 +95,7 @@ def test_writes_are_counted_when_the_tables_are_not_in_public(database_in_own_sc
                               "AND schemaname = 'scale'") == (1,)
     counted = run_django(owner_url, code=(
         'from job.tests.factories import make_execution\n'
-        'from job.versions import listed_changes\n'
+        'from job.selectors import listed_changes\n'
         'before = listed_changes("default")\n'
         'make_execution().save()\n'
         'print(listed_changes("default") - before)'

@@ -1,4 +1,4 @@
-"""The lists' version (job.versions.listed_changes): triggers count every committed write to the tables a list
+"""The lists' version (job.selectors.listed_changes): triggers count every committed write to the tables a list
 shows, on both databases; on PostgreSQL for any writer, without making writers wait, and in commit order."""
 import contextlib
 import threading
@@ -10,7 +10,7 @@ from django.db import connection
 from error.models import Error
 from job.models import Job, JobExecution, JobType, JobTypeRevision, ListedChange, TriggerEvent
 from job.tests.factories import make_full_execution
-from job.versions import listed_changes
+from job.selectors import listed_changes
 from node.models import Node
 
 postgresql_only = pytest.mark.skipif(connection.vendor != 'postgresql', reason='PostgreSQL triggers and roles')

@@ -11,8 +11,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def start_up(**env):
+    """Django set up in a new process with this environment (a None value removes the variable)."""
     environment = {key: value for key, value in os.environ.items() if key not in ('SECRET_KEY', 'DEBUG')}
     environment.update(env)
+    environment = {key: value for key, value in environment.items() if value is not None}
     return subprocess.run(
         [sys.executable, '-c', 'import django; django.setup()'],
         cwd=ROOT, env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings'}, capture_output=True, text=True,
@@ -26,11 +28,51 @@ def start_up(**env):
     ({'SECRET_KEY': 'k', 'DATABASE_STATEMENT_TIMEOUT': '-1'}, 'DATABASE_STATEMENT_TIMEOUT'),
     ({'SECRET_KEY': 'k', 'CACHE_URL': 'memcached://cache:11211'}, 'CACHE_URL'),
     ({'SECRET_KEY': 'k', 'DATABASE_REPLICA_URLS': 'sqlite:///replica.db'}, 'DATABASE_REPLICA_URLS'),
+    ({'SECRET_KEY': 'k', 'DATABASE_URL': None}, 'DATABASE_URL'),
+    ({'SECRET_KEY': 'k', 'DEBUG': 'ture'}, 'DEBUG'),
+    ({'SECRET_KEY': 'k', 'DATABASE_PREPARED_STATEMENTS': 'disabled'}, 'DATABASE_PREPARED_STATEMENTS'),
+    ({'SECRET_KEY': 'k', 'LOG_LEVEL': 'LOUD'}, 'LOG_LEVEL'),
 ])
 def test_bad_configuration_stops_start_up_naming_the_variable(env, variable):
     result = start_up(**env)
     assert result.returncode != 0
     assert 'ImproperlyConfigured' in result.stderr and variable in result.stderr
+
+
+def test_debug_serves_the_sqlite_default_without_a_database_url():
+    result = start_up(DEBUG='true', DATABASE_URL=None)
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize('spelling, value', [('True', True), ('on', True), ('1', True), ('no', False), ('', True)])
+def test_booleans_take_the_documented_spellings(spelling, value):
+    code = 'from django.conf import settings; print(settings.DATABASE_PREPARED_STATEMENTS)'
+    result = subprocess.run(
+        [sys.executable, '-c', f'import django; django.setup(); {code}'], cwd=ROOT, capture_output=True, text=True,
+        env={**os.environ, 'DJANGO_SETTINGS_MODULE': 'scale.settings', 'DATABASE_PREPARED_STATEMENTS': spelling})
+    assert result.stdout.strip() == str(value), result.stderr
+
+
+def gunicorn_config(**env):
+    """The committed gunicorn configuration loaded as gunicorn loads it, in a new process."""
+    code = ('from gunicorn.app.base import Application\n'
+            'from gunicorn.config import Config\n'
+            'app = Application.__new__(Application); app.cfg = Config()\n'
+            'app.load_config_from_file("scale/gunicorn.conf.py"); print(app.cfg.threads)')
+    return subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
+                          env={**os.environ, **env})
+
+
+def test_gunicorn_refuses_a_follow_limit_that_would_hold_every_thread():
+    result = gunicorn_config(GUNICORN_THREADS='4', LOGS_FOLLOW_MAX_CONCURRENT='4')
+    assert result.returncode != 0
+    assert 'LOGS_FOLLOW_MAX_CONCURRENT' in result.stderr and 'GUNICORN_THREADS' in result.stderr
+    assert gunicorn_config(GUNICORN_THREADS='5', LOGS_FOLLOW_MAX_CONCURRENT='4').stdout.strip() == '5'
+
+
+def test_gunicorn_reads_its_variables_through_the_validated_helpers():
+    result = gunicorn_config(GUNICORN_THREADS='eight')
+    assert result.returncode != 0 and 'GUNICORN_THREADS' in result.stderr
 
 
 def test_a_complete_configuration_starts():

@@ -8,7 +8,7 @@ from django.db import connection
 from error.models import Error
 from job.models import Job, JobExecution, JobType, JobTypeRevision, TriggerEvent
 from job.serializers import DETAIL_ROWS, DETAIL_VERSION_PATHS, IMMUTABLE_MODELS, LIST_ROWS
-from job.versions import LISTED_TABLES, missing_triggers
+from job.selectors import LISTED_TABLES, missing_triggers
 from node.models import Node
 
 
