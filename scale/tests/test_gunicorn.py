@@ -40,8 +40,9 @@ def test_one_worker_keeps_answering_while_a_request_waits_on_an_agent(start_guni
     with agent, ThreadPoolExecutor(1) as background:
         slow = background.submit(requests.get, f'{base}/job-executions/{execution_id}/logs/', timeout=180)
         agent.settimeout(60)
-        waiting, _ = agent.accept()  # the logs request is now waiting on the agent
-        with waiting:
+        # The logs request now waits on the agent, for stdout and stderr at once.
+        waiting = [agent.accept()[0], agent.accept()[0]]
+        with waiting[0], waiting[1]:
             assert requests.get(f'{base}/healthz', timeout=60).status_code == 200
             assert not slow.done()
         assert slow.result().status_code == 200  # the agent hung up: the stored logs, at once
