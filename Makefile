@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # A key and an SQLite database for local use only; production sets SECRET_KEY and DATABASE_URL in its environment.
 LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only} DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/db.sqlite3}
 
-.PHONY: venv run serve test test-services test-sqlite test-postgres clean bench bench-memory load
+.PHONY: venv run serve test test-services test-sqlite test-postgres clean bench bench-memory bench-writers load
 
 venv: $(VENV)/.installed
 
@@ -49,6 +49,11 @@ bench: venv
 # A gunicorn worker serving page_size=1000 a thousand times: its memory, printed as it goes.
 bench-memory: venv
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/memory.py $(BENCH_ARGS)
+
+# What the execution-counting triggers cost Scale's writers: 8 writer processes with and without them, alternating;
+# BENCH_ARGS="--executions 100000 --seconds 5" for less. See docs/performance.md, "Counts".
+bench-writers: venv
+	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/writers.py $(BENCH_ARGS)
 
 # 50 clients for 60 s on a mix of lists, details and logs at 1,000,000 executions, with wrk (installed if missing);
 # LOAD_ARGS="--executions 100000 --seconds 20" for less. See docs/performance.md, "Load: 50 clients for 60 s".

@@ -4,7 +4,7 @@ Statements per answer (pinned by the query-count tests in job/tests/test_views.p
 
 | answer | statements |
 |---|---|
-| a list page (page numbers) | 2: `list_version` (version and count), then the page's rows |
+| a list page (page numbers) | 2: `list_version` (version and count, see job.counts), then the page's rows |
 | a keyset page | 2: `listed_changes`, then the page's rows |
 | a list with a current tag (304) | 1: `list_version`, which skips the count for the version the tag names |
 | details | 1: `details_row`, whose row carries its own version |
@@ -90,18 +90,22 @@ def listed_changes(alias):
         return cursor.fetchone()[0]
 
 
-def list_version(queryset, known_changes=None):
+def list_version(queryset, known_changes=None, count=None):
     """One statement: the lists' version and, unless it equals `known_changes`, the filtered executions' count.
 
     Both come from one snapshot, so the count is the one that version describes. When the client's tag names the
-    current version the count is not computed at all: that is what makes a 304 cheap. The count selects the
-    filtered ids alone, so ordering and the nested rows add no join to it.
+    current version the count is not computed at all: that is what makes a 304 cheap. `count` is (sql, params) of a
+    scalar subquery that counts the same rows (job.counts.count_sql: a sum over per-group counts); without it the
+    filtered ids are counted, selected alone so that ordering and the nested rows add no join.
     """
-    ids_sql, ids_params = queryset.order_by().values('pk').query.get_compiler(queryset.db).as_sql()
+    if count is None:
+        ids_sql, ids_params = queryset.order_by().values('pk').query.get_compiler(queryset.db).as_sql()
+        count = f'SELECT COUNT(*) FROM ({ids_sql}) filtered', ids_params
+    count_sql, count_params = count
     sql = (f'SELECT listed.changes, CASE WHEN listed.changes = %s THEN NULL '
-           f'ELSE (SELECT COUNT(*) FROM ({ids_sql}) filtered) END FROM ({_LISTED_CHANGES}) listed')
+           f'ELSE ({count_sql}) END FROM ({_LISTED_CHANGES}) listed')
     with connections[queryset.db].cursor() as cursor:
-        cursor.execute(sql, [known_changes, *ids_params])
+        cursor.execute(sql, [known_changes, *count_params])
         return cursor.fetchone()
 
 

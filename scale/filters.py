@@ -18,6 +18,22 @@ MIN_ID = -(2**63)
 MAX_ID = 2**63 - 1
 
 
+class KeepingFilterBackend(filters.DjangoFilterBackend):
+    """django-filter's DRF backend that leaves the request's validated filter set on the view (`view.filterset`), so
+    the view can read the cleaned values without building and validating it a second time."""
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        view.filterset = filterset
+        return filterset
+
+
+def filter_values(filterset):
+    """The cleaned values of a validated filter set's filters, its ordering left out."""
+    return {name: value for name, value in filterset.form.cleaned_data.items()
+            if not isinstance(filterset.filters[name], filters.OrderingFilter)}
+
+
 class RepeatedValuesWidget(forms.MultipleHiddenInput):
     """Reads every occurrence of a repeated query parameter, skipping empty ones (`?status=`)."""
 

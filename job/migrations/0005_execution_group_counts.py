@@ -4,11 +4,10 @@ docs/performance.md "Counts").
 
 PostgreSQL only: on SQLite (development) lists count by scanning and this migration does nothing.
 
-Write statements on `job_exe` append one row per group their rows leave or enter (statement-level triggers reading
-the transition tables); a row of ours is never updated, so writers never wait on each other here. Now and then a
-writer folds the committed rows of the groups it just touched that it can lock without waiting (SKIP LOCKED), as the
-change counter of migration 0004 does. A job's type is read through `job` when the delta is written; the triggers
-on `job` keep the groups right when a job appears, disappears or changes type.
+Each write statement on `job_exe` adds, per group its rows leave or enter, the change to a row of that group that
+no other open transaction holds (statement-level triggers reading the transition tables; SKIP LOCKED, so writers
+never wait on each other here), or to a new row of the group. A job's type is read through `job` when the change is
+written; the triggers on `job` keep the groups right when a job appears, disappears or changes type.
 """
 from django.db import migrations
 
@@ -29,85 +28,91 @@ TABLE = f"""
 CREATE TABLE {COUNT_TABLE} (
     id bigserial PRIMARY KEY,
     status varchar(50) NOT NULL,
-    job_type_id integer NOT NULL,
-    node_id integer,
+    job_type_id bigint NOT NULL,
+    node_id bigint,
     executions bigint NOT NULL
-);
--- Folding finds a group's rows by this (0 stands for "no node" here only; a group is still told apart by node_id).
+) WITH (fillfactor = 50);
+-- A group's rows are found by this (0 stands for "no node" here only; node_id itself tells the groups apart).
 CREATE INDEX {COUNT_TABLE}_group ON {COUNT_TABLE} (status, job_type_id, coalesce(node_id, 0));
 """
 
-# Folds the committed rows of the groups written by ids lo..hi (and the 100 ids before) into one row per group.
-# Called every 100th id, under READ COMMITTED only: at stricter levels a row folded by another writer since the
-# snapshot would fail this writer's transaction. Rows locked by another folder are skipped, never waited for.
-FOLD_FUNCTION = f"""
-CREATE FUNCTION api_fold_execution_counts(lo bigint, hi bigint) RETURNS void
-LANGUAGE plpgsql SET search_path = pg_catalog, {{schema}} AS $$
+# Adds n executions to a group: to one of its rows that no other open transaction holds (SKIP LOCKED: a writer never
+# waits for another here), or to a new row of the group when all are held. So a group has about as many rows as
+# writers that changed it at the same moment, and the updates stay on their page (HOT: `executions` is in no index,
+# and the table is half empty by fillfactor). Under REPEATABLE READ or SERIALIZABLE a row changed since the snapshot
+# could not be updated without failing the writer's transaction, so those writers always add a row. Only our trigger
+# functions call it (their search_path is pinned); nobody else may.
+ADD_FUNCTION = f"""
+CREATE FUNCTION api_add_executions(group_status varchar, group_job_type bigint, group_node bigint, n bigint)
+RETURNS void LANGUAGE plpgsql AS $$
 BEGIN
-    IF hi / 100 = (lo - 1) / 100 OR current_setting('transaction_isolation') <> 'read committed' THEN
-        RETURN;
+    IF current_setting('transaction_isolation') = 'read committed' THEN
+        UPDATE {COUNT_TABLE} SET executions = executions + n
+        WHERE id = (SELECT id FROM {COUNT_TABLE}
+                    WHERE status = group_status AND job_type_id = group_job_type
+                      AND coalesce(node_id, 0) = coalesce(group_node, 0) AND node_id IS NOT DISTINCT FROM group_node
+                    LIMIT 1 FOR NO KEY UPDATE SKIP LOCKED);
+        IF FOUND THEN
+            RETURN;
+        END IF;
     END IF;
-    WITH touched AS (
-        SELECT DISTINCT status, job_type_id, coalesce(node_id, 0) AS node_key
-        FROM {COUNT_TABLE} WHERE id > lo - 100 AND id <= hi),
-    folded AS (
-        DELETE FROM {COUNT_TABLE} WHERE id IN (
-            SELECT c.id FROM {COUNT_TABLE} c JOIN touched t
-                ON c.status = t.status AND c.job_type_id = t.job_type_id AND coalesce(c.node_id, 0) = t.node_key
-            WHERE c.id <= hi
-            FOR UPDATE OF c SKIP LOCKED)
-        RETURNING status, job_type_id, node_id, executions)
     INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-    SELECT status, job_type_id, node_id, sum(executions) FROM folded
-    GROUP BY status, job_type_id, node_id HAVING sum(executions) <> 0;
+    VALUES (group_status, group_job_type, group_node, n);
 END
 $$;
-REVOKE ALL ON FUNCTION api_fold_execution_counts(bigint, bigint) FROM PUBLIC;
+REVOKE ALL ON FUNCTION api_add_executions(varchar, bigint, bigint, bigint) FROM PUBLIC;
 """
 
-# The deltas of one statement on job_exe: -1 for each row's old group, +1 for its new one, netted per group, the
-# job type read from its job. Runs as its owner (SECURITY DEFINER): Scale's user needs no rights on our table.
+# The executions one statement inserts or deletes, per group, the job type read from their job. Statement-level:
+# a bulk insert of queued executions is one group, one change. Runs as its owner (SECURITY DEFINER): Scale's user
+# needs no rights on our table.
 EXECUTIONS_FUNCTION = f"""
 CREATE FUNCTION api_count_executions() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {{schema}} AS $$
 DECLARE
-    lo bigint;
-    hi bigint;
+    g record;
 BEGIN
     IF TG_OP = 'TRUNCATE' THEN
         DELETE FROM {COUNT_TABLE};
-        RETURN NULL;
     ELSIF TG_OP = 'INSERT' THEN
-        WITH added AS (
-            INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-            SELECT e.status, j.job_type_id, e.node_id, count(*)
-            FROM new_executions e JOIN job j ON j.id = e.job_id
-            GROUP BY e.status, j.job_type_id, e.node_id
-            RETURNING id)
-        SELECT min(id), max(id) INTO lo, hi FROM added;
+        FOR g IN SELECT e.status, j.job_type_id, e.node_id, count(*) AS n
+                 FROM new_executions e JOIN job j ON j.id = e.job_id
+                 GROUP BY e.status, j.job_type_id, e.node_id LOOP
+            PERFORM api_add_executions(g.status, g.job_type_id, g.node_id, g.n);
+        END LOOP;
     ELSIF TG_OP = 'DELETE' THEN
-        WITH added AS (
-            INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-            SELECT e.status, j.job_type_id, e.node_id, -count(*)
-            FROM old_executions e JOIN job j ON j.id = e.job_id
-            GROUP BY e.status, j.job_type_id, e.node_id
-            RETURNING id)
-        SELECT min(id), max(id) INTO lo, hi FROM added;
-    ELSE
-        WITH added AS (
-            INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-            SELECT e.status, j.job_type_id, e.node_id, sum(e.delta)
-            FROM (SELECT job_id, status, node_id, -1 AS delta FROM old_executions
-                  UNION ALL
-                  SELECT job_id, status, node_id, 1 FROM new_executions) e
-            JOIN job j ON j.id = e.job_id
-            GROUP BY e.status, j.job_type_id, e.node_id
-            HAVING sum(e.delta) <> 0
-            RETURNING id)
-        SELECT min(id), max(id) INTO lo, hi FROM added;
+        FOR g IN SELECT e.status, j.job_type_id, e.node_id, count(*) AS n
+                 FROM old_executions e JOIN job j ON j.id = e.job_id
+                 GROUP BY e.status, j.job_type_id, e.node_id LOOP
+            PERFORM api_add_executions(g.status, g.job_type_id, g.node_id, -g.n);
+        END LOOP;
     END IF;
-    IF hi IS NOT NULL THEN
-        PERFORM api_fold_execution_counts(lo, hi);
+    RETURN NULL;
+END
+$$;
+"""
+
+# An update that moves an execution to another group: -1 for the old one, +1 for the new. Row-level, fired only when
+# the status, node or job changed (the trigger's WHEN), so Scale's many other updates of job_exe cost nothing here.
+MOVE_FUNCTION = """
+CREATE FUNCTION api_move_execution() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
+DECLARE
+    old_type bigint;
+    new_type bigint;
+BEGIN
+    -- NULL when the job is not there (yet): such executions are not counted, see the job triggers below.
+    SELECT job_type_id INTO old_type FROM job WHERE id = OLD.job_id;
+    IF NEW.job_id IS NOT DISTINCT FROM OLD.job_id THEN
+        new_type := old_type;
+    ELSE
+        SELECT job_type_id INTO new_type FROM job WHERE id = NEW.job_id;
+    END IF;
+    IF old_type IS NOT NULL THEN
+        PERFORM api_add_executions(OLD.status, old_type, OLD.node_id, -1);
+    END IF;
+    IF new_type IS NOT NULL THEN
+        PERFORM api_add_executions(NEW.status, new_type, NEW.node_id, 1);
     END IF;
     RETURN NULL;
 END
@@ -122,37 +127,26 @@ JOBS_FUNCTION = f"""
 CREATE FUNCTION api_count_job_executions() RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {{schema}} AS $$
 DECLARE
-    lo bigint;
-    hi bigint;
+    g record;
 BEGIN
     IF TG_OP = 'INSERT' THEN
-        WITH added AS (
-            INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-            SELECT e.status, j.job_type_id, e.node_id, count(*)
-            FROM new_jobs j JOIN job_exe e ON e.job_id = j.id
-            GROUP BY e.status, j.job_type_id, e.node_id
-            RETURNING id)
-        SELECT min(id), max(id) INTO lo, hi FROM added;
+        FOR g IN SELECT e.status, j.job_type_id, e.node_id, count(*) AS n
+                 FROM new_jobs j JOIN job_exe e ON e.job_id = j.id
+                 GROUP BY e.status, j.job_type_id, e.node_id LOOP
+            PERFORM api_add_executions(g.status, g.job_type_id, g.node_id, g.n);
+        END LOOP;
     ELSIF TG_OP = 'DELETE' THEN
-        WITH added AS (
-            INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-            SELECT e.status, j.job_type_id, e.node_id, -count(*)
-            FROM old_jobs j JOIN job_exe e ON e.job_id = j.id
-            GROUP BY e.status, j.job_type_id, e.node_id
-            RETURNING id)
-        SELECT min(id), max(id) INTO lo, hi FROM added;
+        FOR g IN SELECT e.status, j.job_type_id, e.node_id, count(*) AS n
+                 FROM old_jobs j JOIN job_exe e ON e.job_id = j.id
+                 GROUP BY e.status, j.job_type_id, e.node_id LOOP
+            PERFORM api_add_executions(g.status, g.job_type_id, g.node_id, -g.n);
+        END LOOP;
     ELSE
-        WITH added AS (
-            INSERT INTO {COUNT_TABLE} (status, job_type_id, node_id, executions)
-            SELECT e.status, t.job_type_id, e.node_id, sum(t.delta)
-            FROM job_exe e, (VALUES (OLD.job_type_id, -1), (NEW.job_type_id, 1)) AS t (job_type_id, delta)
-            WHERE e.job_id = NEW.id
-            GROUP BY e.status, t.job_type_id, e.node_id
-            RETURNING id)
-        SELECT min(id), max(id) INTO lo, hi FROM added;
-    END IF;
-    IF hi IS NOT NULL THEN
-        PERFORM api_fold_execution_counts(lo, hi);
+        FOR g IN SELECT e.status, e.node_id, count(*) AS n FROM job_exe e WHERE e.job_id = NEW.id
+                 GROUP BY e.status, e.node_id LOOP
+            PERFORM api_add_executions(g.status, OLD.job_type_id, g.node_id, -g.n);
+            PERFORM api_add_executions(g.status, NEW.job_type_id, g.node_id, g.n);
+        END LOOP;
     END IF;
     RETURN NULL;
 END
@@ -162,9 +156,10 @@ $$;
 CREATE_TRIGGERS = """
 CREATE TRIGGER api_execution_count_insert AFTER INSERT ON job_exe
     REFERENCING NEW TABLE AS new_executions FOR EACH STATEMENT EXECUTE FUNCTION api_count_executions();
-CREATE TRIGGER api_execution_count_update AFTER UPDATE ON job_exe
-    REFERENCING OLD TABLE AS old_executions NEW TABLE AS new_executions
-    FOR EACH STATEMENT EXECUTE FUNCTION api_count_executions();
+CREATE TRIGGER api_execution_count_update AFTER UPDATE ON job_exe FOR EACH ROW
+    WHEN (OLD.status IS DISTINCT FROM NEW.status OR OLD.node_id IS DISTINCT FROM NEW.node_id
+          OR OLD.job_id IS DISTINCT FROM NEW.job_id)
+    EXECUTE FUNCTION api_move_execution();
 CREATE TRIGGER api_execution_count_delete AFTER DELETE ON job_exe
     REFERENCING OLD TABLE AS old_executions FOR EACH STATEMENT EXECUTE FUNCTION api_count_executions();
 CREATE TRIGGER api_execution_count_truncate AFTER TRUNCATE ON job_exe
@@ -210,7 +205,7 @@ def install(apps, schema_editor):
     # migration's transaction: seconds at ten million executions).
     schema_editor.execute('LOCK TABLE job_exe, job IN SHARE ROW EXCLUSIVE MODE')
     schema_editor.execute(TABLE)
-    for function in (FOLD_FUNCTION, EXECUTIONS_FUNCTION, JOBS_FUNCTION, RECOUNT_FUNCTION):
+    for function in (ADD_FUNCTION, EXECUTIONS_FUNCTION, MOVE_FUNCTION, JOBS_FUNCTION, RECOUNT_FUNCTION):
         schema_editor.execute(function.format(schema=schema))
     schema_editor.execute(CREATE_TRIGGERS)
     schema_editor.execute('SELECT api_recount_executions()')
@@ -221,8 +216,8 @@ def remove(apps, schema_editor):
         return
     for table, trigger in TRIGGERS:
         schema_editor.execute(f'DROP TRIGGER IF EXISTS {trigger} ON "{table}"')
-    for function in ('api_count_executions()', 'api_count_job_executions()', 'api_recount_executions()',
-                     'api_fold_execution_counts(bigint, bigint)'):
+    for function in ('api_count_executions()', 'api_move_execution()', 'api_count_job_executions()', 'api_recount_executions()',
+                     'api_add_executions(varchar, bigint, bigint, bigint)'):
         schema_editor.execute(f'DROP FUNCTION IF EXISTS {function}')
     schema_editor.execute(f'DROP TABLE IF EXISTS {COUNT_TABLE}')
 

@@ -528,7 +528,8 @@ class TestCountJoins:
 
     def test_the_count_joins_job_and_job_type_for_job_type_filters_only(self, api):
         make_full_execution()
-        count_from = self.count_sql(api, 'job_type_name=x&order=error__category')
+        # With a time range the count scans on both databases (without one, PostgreSQL sums groups: job.counts).
+        count_from = self.count_sql(api, 'job_type_name=x&started=P9999D&order=error__category')
         assert 'JOIN "job" ' in count_from and 'JOIN "job_type" ' in count_from
         assert '"node"' not in count_from and '"error"' not in count_from
 

@@ -2,6 +2,7 @@
 import pytest
 import requests
 from django.core.management import call_command
+from django.db import connection
 
 from scale.tests.timing import MARGIN
 
@@ -48,3 +49,14 @@ def test_readyz_gives_up_on_a_database_that_hangs_within_the_connect_timeout(sta
     ready = requests.get(f'{base}/readyz', timeout=10)
     assert ready.status_code == 503
     assert ready.elapsed.total_seconds() < 1 + MARGIN  # the connect timeout, plus the margin
+
+
+@pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != 'postgresql', reason='the counting triggers are PostgreSQL only')
+def test_readyz_answers_503_naming_a_counting_trigger_that_is_disabled(api):
+    with connection.cursor() as cursor:
+        cursor.execute('ALTER TABLE job_exe DISABLE TRIGGER api_execution_count_delete')
+    ready = api.get('/readyz')
+    assert ready.status_code == 503
+    assert ready.json() == {'status': 'unavailable', 'databases': {'default': 'ok'}, 'migrations': 'ok',
+                            'untrusted_counts': ['job_exe.api_execution_count_delete']}
