@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # A key and an SQLite database for local use only; production sets SECRET_KEY and DATABASE_URL in its environment.
 LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only} DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/db.sqlite3}
 
-.PHONY: venv run serve test test-services test-sqlite test-postgres clean bench bench-memory bench-writers load
+.PHONY: venv run serve test test-services test-sqlite test-postgres clean bench bench-memory bench-writers bench-counts load
 
 venv: $(VENV)/.installed
 
@@ -49,6 +49,12 @@ bench: venv
 # A gunicorn worker serving page_size=1000 a thousand times: its memory, printed as it goes.
 bench-memory: venv
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/memory.py $(BENCH_ARGS)
+
+# Lists with their exact count at N executions (default 100,000), every combination of the group filters;
+# BENCH_ARGS="--executions 10000000 --compare .run/counts-100000.json" for the other size (an hour here, mostly
+# generating). See docs/performance.md, "Counts".
+bench-counts: venv
+	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/counts.py $(BENCH_ARGS)
 
 # What the execution-counting triggers cost Scale's writers: 8 writer processes with and without them, alternating;
 # BENCH_ARGS="--executions 100000 --seconds 5" for less. See docs/performance.md, "Counts".

@@ -4,6 +4,10 @@ from drf_spectacular.utils import OpenApiParameter
 
 from job.filtersets import JobExecutionFilterSet
 from job.models import JobExecution
+from scale.openapi import detail_response
+
+NOT_FOUND = detail_response('No job execution has this id.')
+FOLLOWS_BUSY = detail_response('follow=true while this server follows its maximum already.')
 
 _STATUSES = [status.value for status in JobExecution.Status]
 _SORT_KEYS = sorted(

@@ -36,11 +36,11 @@ from django.db import connections
 from django.db.models import BigIntegerField, BinaryField, Case, Func, Value, When
 from django.db.models.functions import Greatest
 from django.http import Http404
-from django_filters import OrderingFilter
 
 from job.filtersets import JobExecutionFilterSet
 from job.models import JobExecution, ListedChange
 from job.serializers import DETAIL_ROWS, DETAIL_VERSION_PATHS, LIST_ROWS
+from scale.filters import OrderingFilter
 from scale.rows import path_models
 
 _LISTED_CHANGES = f'SELECT CAST(COALESCE(SUM(changes), 0) AS BIGINT) AS changes FROM {ListedChange._meta.db_table}'

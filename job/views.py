@@ -17,19 +17,21 @@ from job.log_json import capped_logs
 from job.log_stream import LogStream
 from job.log_text import follow, follow_slots, read_from_offset, read_tail, read_to_end
 from job.models import JobExecution
-from job.openapi import LIST_PARAMETERS
-from job.selectors import details_row, detail_version, json_logs_row, list_version, listed_changes, stream_row
+from job.openapi import FOLLOWS_BUSY, LIST_PARAMETERS, NOT_FOUND
+from job.selectors import detail_version, details_row, json_logs_row, list_version, listed_changes, stream_row
 from job.serializers import (
-    DETAIL_ROWS, LIST_ROWS, JobExecutionBaseSerializer, JobExecutionLogSerializer, JobExecutionSerializer,
+    DETAIL_ROWS,
+    LIST_ROWS,
+    JobExecutionBaseSerializer,
+    JobExecutionLogSerializer,
+    JobExecutionSerializer,
     LogTextParamsSerializer,
 )
 from job.throttling import LogsRateThrottle
 from job.utf8 import replace_invalid
 from scale.conditional import ConditionalListMixin, ConditionalRetrieveMixin
-from scale.openapi import (
-    BAD_PARAMETERS, FOLLOWS_BUSY, NO_SUCH_PAGE, NOT_FOUND, NOT_MODIFIED, THROTTLED, UNAUTHORIZED,
-)
-from scale.filters import KeepingFilterBackend, filter_values
+from scale.filters import filter_values
+from scale.openapi import BAD_PARAMETERS, NO_SUCH_PAGE, NOT_MODIFIED, THROTTLED, UNAUTHORIZED
 from scale.pagination import RequestedPaginationMixin
 
 _TEXT = 'text/plain; charset=utf-8'
@@ -127,11 +129,18 @@ _LOG_TEXT = {**_LOGS, 'renderer_classes': [JSONRenderer], 'content_negotiation_c
 
 
 @extend_schema_view(
-    list=extend_schema(description='Job executions, filtered, ordered and paginated.', parameters=LIST_PARAMETERS, responses={
-        200: JobExecutionBaseSerializer(many=True), 304: NOT_MODIFIED, 400: BAD_PARAMETERS, 401: UNAUTHORIZED,
-        404: NO_SUCH_PAGE}),
-    retrieve=extend_schema(description='One execution with its job, node, error, environment and results.', responses={
-        200: JobExecutionSerializer, 304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND}),
+    list=extend_schema(
+        description='Job executions, filtered, ordered and paginated.',
+        parameters=LIST_PARAMETERS,
+        responses={
+            200: JobExecutionBaseSerializer(many=True), 304: NOT_MODIFIED, 400: BAD_PARAMETERS, 401: UNAUTHORIZED,
+            404: NO_SUCH_PAGE,
+        },
+    ),
+    retrieve=extend_schema(
+        description='One execution with its job, node, error, environment and results.',
+        responses={200: JobExecutionSerializer, 304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND},
+    ),
     logs=extend_schema(responses={
         200: JobExecutionLogSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED}),
     stdout=_LOG_TEXT_SCHEMA,
@@ -143,7 +152,6 @@ class JobExecutionViewSet(ReleasesResponseMixin, ConditionalListMixin, Condition
     queryset = JobExecution.objects.all()
     serializer_class = JobExecutionSerializer
     filterset_class = JobExecutionFilterSet
-    filter_backends = [KeepingFilterBackend]  # the list's count reads the validated filters (job.counts)
     # Ids are digits only and fit a 64-bit integer: anything else is a 404, not a database error.
     lookup_value_regex = '[0-9]{1,18}'
     list_rows = LIST_ROWS

@@ -83,7 +83,7 @@ class ConditionalListMixin:
     def list(self, request, *args, **kwargs):
         queryset = self.filter_queryset(self.get_queryset())
         paginator = self.paginator
-        paginator.check_request(request, queryset)
+        paginator.check_request(request, queryset, view=self)
         shape = self.list_rows.fingerprint
         version, count = self.list_version(queryset, counted=paginator.counts, known=claimed_serial(request, shape))
         etag = serial_etag(request, version, shape)

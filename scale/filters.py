@@ -3,35 +3,19 @@
 Every value is validated in a form field, so bad input becomes a 400 naming the parameter
 through django-filter's DRF backend, and nothing a client sends reaches the database unchecked.
 """
-import copy
-
 from django import forms
 from django.db.models import F
 from django.utils import timezone
 from django_filters import rest_framework as filters
+from django_filters.rest_framework import DjangoFilterBackend
 from django_filters.widgets import BaseCSVWidget
+from drf_spectacular.utils import extend_schema_field
 
 from scale.timestamps import TimestampError, parse_timestamp
 
 # Ids are compared against integer columns; anything wider cannot match and overflows SQLite.
 MIN_ID = -(2**63)
 MAX_ID = 2**63 - 1
-
-
-class KeepingFilterBackend(filters.DjangoFilterBackend):
-    """django-filter's DRF backend that leaves the request's validated filter set on the view (`view.filterset`), so
-    the view can read the cleaned values without building and validating it a second time."""
-
-    def get_filterset(self, request, queryset, view):
-        filterset = super().get_filterset(request, queryset, view)
-        view.filterset = filterset
-        return filterset
-
-
-def filter_values(filterset):
-    """The cleaned values of a validated filter set's filters, its ordering left out."""
-    return {name: value for name, value in filterset.form.cleaned_data.items()
-            if not isinstance(filterset.filters[name], filters.OrderingFilter)}
 
 
 class RepeatedValuesWidget(forms.MultipleHiddenInput):
@@ -138,47 +122,85 @@ class TimeRangeForm(forms.Form):
         return cleaned
 
 
-class SharedChoicesField(forms.ChoiceField):
-    """A choice field whose copies share its choices: each request's form deep-copies its fields, and copying
-    hundreds of order choices that never change was a visible part of a small page's time."""
+class OrderKeyField(forms.CharField):
+    """One sort key, `name` or `-name`, cleaned to (path, descending); `param_map` maps each name (a sortable path
+    or an alias of one) to its path. Form fields are copied for every request's form, but only shallowly, so the
+    copies share the map (hundreds of names that never change)."""
 
-    def __deepcopy__(self, memo):
-        return forms.Field.__deepcopy__(self, memo)
+    default_error_messages = {
+        'invalid_choice': 'Select a valid choice. %(value)s is not one of the available choices.',
+    }
+
+    def __init__(self, param_map, **kwargs):
+        self.param_map = param_map
+        super().__init__(strip=False, **kwargs)
+
+    def clean(self, value):
+        name = super().clean(value)
+        path = self.param_map.get(name.removeprefix('-'))
+        if path is None:
+            raise forms.ValidationError(self.error_messages['invalid_choice'], code='invalid_choice',
+                                        params={'value': value})
+        return path, name.startswith('-')
 
 
-class OrderingFilter(filters.OrderingFilter):
-    """Repeatable `order` with aliases, a default order, and `id` as the final tie-breaker.
+# Repeatable, so an array of sort keys; a view's schema names them (job/openapi.py lists the keys).
+@extend_schema_field({'type': 'array', 'items': {'type': 'string'}})
+class OrderingFilter(filters.Filter):
+    """Repeatable `order` (`?order=a&order=-b` or `?order=a,-b`) over `fields` and their `aliases`, a default
+    order, and `id` as the final tie-breaker. `keys(value)` is the order as (path, descending) pairs, read by
+    keyset pages too; NULLs sort as `ordered_by` places them."""
 
-    NULLs sort as PostgreSQL sorts them (last ascending, first descending) on every database.
-    """
+    field_class = RepeatedValuesField
 
-    def __init__(self, *, aliases=None, default=('last_modified',), **kwargs):
-        self.aliases = aliases or {}
-        self.default = tuple(default)
+    def __init__(self, *, fields, aliases=None, default=('last_modified',), **kwargs):
+        self.default = [(name.removeprefix('-'), name.startswith('-')) for name in default]
         kwargs.setdefault('widget', RepeatedCSVWidget)
         super().__init__(**kwargs)
-        self.param_map.update(self.aliases)
-        self.field_class = type('OrderField', (SharedChoicesField, self.field_class), {})
+        param_map = {name: name for name in fields} | dict(aliases or {})
+        self.extra['item_field'] = OrderKeyField(param_map)
 
-    def __deepcopy__(self, memo):
-        """Each request's filter set deep-copies its filters; this one's hundreds of choices never change, so the
-        copy shares them (a deep copy was half the Python time of a small page)."""
-        clone = copy.copy(self)
-        clone.extra = dict(self.extra)
-        clone.__dict__.pop('_field', None)
-        return clone
+    @property
+    def param_map(self):
+        """Each accepted name (without a dash) and the path it sorts by."""
+        return self.extra['item_field'].param_map
 
-    def build_choices(self, fields, labels):
-        return super().build_choices({**fields, **{alias: alias for alias in self.aliases}}, labels)
+    def keys(self, value):
+        keys = list(value or self.default)
+        if not any(path == 'id' for path, _ in keys):
+            keys.append(('id', False))
+        return keys
 
     def filter(self, qs, value):
-        ordering = [self.get_ordering_value(param) for param in value or []] or list(self.default)
-        if not any(name.lstrip('-') == 'id' for name in ordering):
-            ordering.append('id')
-        return qs.order_by(*[_with_postgres_nulls(name) for name in ordering])
+        return qs.order_by(*[ordered_by(path, descending) for path, descending in self.keys(value)])
 
 
-def _with_postgres_nulls(name):
-    if name.startswith('-'):
-        return F(name[1:]).desc(nulls_first=True)
-    return F(name).asc(nulls_last=True)
+def ordered_by(path, descending):
+    """The one place that says where NULLs sort, for the ordering filter and keyset pages alike: as PostgreSQL sorts
+    them (last ascending, first descending), on every database."""
+    return F(path).desc(nulls_first=True) if descending else F(path).asc(nulls_last=True)
+
+
+def order_keys(filterset):
+    """The order a filter set's request asked for, as (path, descending) pairs ([('id', False)] without an
+    ordering filter). The filter set has been validated (see FilterBackend)."""
+    for name, list_filter in filterset.filters.items():
+        if isinstance(list_filter, OrderingFilter):
+            return list_filter.keys(filterset.form.cleaned_data.get(name))
+    return [('id', False)]
+
+
+def filter_values(filterset):
+    """The cleaned values of a validated filter set's filters, its ordering left out."""
+    return {name: value for name, value in filterset.form.cleaned_data.items()
+            if not isinstance(filterset.filters[name], OrderingFilter)}
+
+
+class FilterBackend(DjangoFilterBackend):
+    """django-filter's backend, keeping the request's validated filter set on the view (`view.filterset`), so the
+    view and its pagination read the cleaned values (the order, the filters a count needs) without building and
+    validating it a second time."""
+
+    def get_filterset(self, request, queryset, view):
+        view.filterset = super().get_filterset(request, queryset, view)
+        return view.filterset

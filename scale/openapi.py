@@ -12,13 +12,16 @@ _INVALID_PARAMETERS = {
     'additionalProperties': {'type': 'array', 'items': {'type': 'string'}},
 }
 
-NOT_FOUND = OpenApiResponse(_DETAIL, description='No job execution has this id.')
 NO_SUCH_PAGE = OpenApiResponse(_DETAIL, description='There is no such page: past the last one, or not a page number.')
 BAD_PARAMETERS = OpenApiResponse(_INVALID_PARAMETERS, description='A query parameter is invalid; each is named.')
 UNAUTHORIZED = OpenApiResponse(_DETAIL, description='API tokens are configured and none valid was sent.')
 NOT_MODIFIED = OpenApiResponse(description='The If-None-Match tag is current: nothing changed, no body.')
-FOLLOWS_BUSY = OpenApiResponse(_DETAIL, description='follow=true while this server follows its maximum already.')
 THROTTLED = OpenApiResponse(_DETAIL, description='Too many calls from this client; Retry-After says when to come back.')
+
+
+def detail_response(description):
+    """An error answered as {"detail": "..."}."""
+    return OpenApiResponse(_DETAIL, description=description)
 
 
 def exclude_v3_aliases(endpoints):

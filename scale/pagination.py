@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from functools import reduce
 
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db.models import F, Q
-from django.db.models.expressions import OrderBy
+from django.db.models import Q
 from rest_framework.exceptions import ValidationError
 from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
+
+from scale.filters import order_keys, ordered_by
 
 
 class StandardPagination(PageNumberPagination):
@@ -36,7 +37,7 @@ class StandardPagination(PageNumberPagination):
                 f'Enter a whole number from 1 to {self.max_page_size} (larger values give {self.max_page_size}).']})
         return min(size, self.max_page_size)
 
-    def check_request(self, request, queryset):
+    def check_request(self, request, queryset, view=None):
         """A bad page_size is a 400 before any query, even to a client holding a current tag."""
         self.get_page_size(request)
 
@@ -54,23 +55,25 @@ class StandardPagination(PageNumberPagination):
             paginated['properties'][link]['type'] = ['string', 'null']
         # Keyset pages (?pagination=cursor) carry no count: counting is what they avoid.
         paginated['required'] = [name for name in paginated.get('required', []) if name != 'count']
-        paginated['properties']['count']['description'] = 'All matching executions; absent on keyset pages.'
+        paginated['properties']['count']['description'] = 'All matching rows; absent on keyset pages.'
         return paginated
 
 class KeysetPagination(BasePagination):
     """Opt-in keyset pages (`?pagination=cursor`, then the `cursor` links): cost independent of depth, no count.
 
     A cursor holds the sort values of the row it starts after, for the requested order plus `id`. NULLs sort
-    as the ordering filter sorts them (last ascending, first descending), and keys compare accordingly.
+    as `scale.filters.ordered_by` places them (last ascending, first descending), and keys compare accordingly.
     """
 
     counts = False
     page_size_source = StandardPagination()
 
-    def check_request(self, request, queryset):
-        """Reads and checks the page size and the cursor: a bad one is a 400 before any query."""
+    def check_request(self, request, queryset, view=None):
+        """Reads and checks the page size and the cursor: a bad one is a 400 before any query. The order is the one
+        the view's filter set parsed (scale.filters.order_keys)."""
         self.request = request
-        self.keys = order_keys(queryset)
+        filterset = getattr(view, 'filterset', None)
+        self.keys = order_keys(filterset) if filterset is not None else [('id', False)]
         self.page_size = self.page_size_source.get_page_size(request)
         self.cursor = decode_cursor(request.query_params.get('cursor'), queryset.model, self.keys)
 
@@ -88,7 +91,7 @@ class KeysetPagination(BasePagination):
         keys alone (an index range for the default order), then only those rows are joined."""
         backwards = self.cursor is not None and self.cursor.backwards
         keys = [(path, descending != backwards) for path, descending in self.keys]
-        ordering = [_order_by(path, descending) for path, descending in keys]
+        ordering = [ordered_by(path, descending) for path, descending in keys]
         window = queryset.order_by(*ordering)
         if self.cursor is not None:
             window = window.filter(after(window.model, keys, self.cursor.values))
@@ -141,21 +144,6 @@ class RequestedPaginationMixin:
 class Cursor:
     values: tuple
     backwards: bool
-
-
-def order_keys(queryset):
-    """The queryset's ordering as (path, descending) pairs, as the ordering filter builds it (id last)."""
-    keys = []
-    for term in queryset.query.order_by:
-        if isinstance(term, OrderBy) and isinstance(term.expression, F):
-            keys.append((term.expression.name, term.descending))
-        else:
-            keys.append((str(term).lstrip('-'), str(term).startswith('-')))
-    return keys
-
-
-def _order_by(path, descending):
-    return F(path).desc(nulls_first=True) if descending else F(path).asc(nulls_last=True)
 
 
 def after(model, keys, values):

@@ -3,6 +3,6 @@ from rest_framework.routers import SimpleRouter
 
 
 class Router(SimpleRouter):
-    # One execution is `<basename>-details`, the name these URLs had before viewsets (metrics labels use it).
+    # One row's URL is named `<basename>-details`, as the URLs were before viewsets (metrics labels use the name).
     routes = [route._replace(name='{basename}-details') if route.name == '{basename}-detail' else route
               for route in SimpleRouter.routes]

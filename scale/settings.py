@@ -172,7 +172,7 @@ REST_FRAMEWORK = {
     'DEFAULT_AUTHENTICATION_CLASSES': ['scale.auth.APITokenAuthentication'],
     'DEFAULT_PERMISSION_CLASSES': ['scale.auth.HasAPITokenIfConfigured'],
     'UNAUTHENTICATED_USER': None,
-    'DEFAULT_FILTER_BACKENDS': ['django_filters.rest_framework.DjangoFilterBackend'],
+    'DEFAULT_FILTER_BACKENDS': ['scale.filters.FilterBackend'],
     'DEFAULT_PAGINATION_CLASS': 'scale.pagination.StandardPagination',
     'TEST_REQUEST_DEFAULT_FORMAT': 'json',
     'DEFAULT_SCHEMA_CLASS': 'drf_spectacular.openapi.AutoSchema',

@@ -1,12 +1,13 @@
 """Executions counted per (status, job type, node) by triggers, so a list's count filtered by any of those (or by the
 job type's name or category, joined at read time) is a sum over a few rows instead of a scan (job.counts,
-docs/performance.md "Counts").
+docs/performance.md "Counts at 10,000,000 executions").
 
 PostgreSQL only: on SQLite (development) lists count by scanning and this migration does nothing.
 
 Each write statement on `job_exe` adds, per group its rows leave or enter, the change to a row of that group that
-no other open transaction holds (statement-level triggers reading the transition tables; SKIP LOCKED, so writers
-never wait on each other here), or to a new row of the group. A job's type is read through `job` when the change is
+no other open transaction holds (SKIP LOCKED, so writers never wait on each other here), or to a new row of the
+group: inserts and deletes per statement from the transition tables, updates per row and only when they move an
+execution to another group. A job's type is read through `job` when the change is
 written; the triggers on `job` keep the groups right when a job appears, disappears or changes type.
 """
 from django.db import migrations

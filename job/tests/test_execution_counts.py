@@ -359,3 +359,28 @@ def test_a_time_range_counts_the_rows_it_holds(world, api, django_assert_num_que
         answer = api.get('/job-executions/?status=QUEUED&started=P1D').json()
     assert COUNT_TABLE not in captured.captured_queries[0]['sql']
     assert answer['count'] == 3
+
+
+def test_a_writer_needs_no_rights_on_the_counts(world):
+    """Scale writes with its own database user; the trigger functions run as their owner."""
+    role = 'scale_counted_writer_for_test'
+    with raw_connection() as raw:
+        run(raw, INSERT, [world['jobs'][0], 'QUEUED', None, 2])
+        run(raw, f'DROP ROLE IF EXISTS {role}')
+        run(raw, f"CREATE ROLE {role} LOGIN PASSWORD 'writer'")
+        run(raw, f'GRANT SELECT, UPDATE, DELETE ON job_exe TO {role}')
+    try:
+        writer = connection.get_new_connection({**connection.get_connection_params(), 'user': role,
+                                                'password': 'writer'})
+        writer.autocommit = True
+        with contextlib.closing(writer):
+            with pytest.raises(Exception, match='permission denied'):
+                run(writer, f'SELECT * FROM {COUNT_TABLE}')
+            run(writer, "UPDATE job_exe SET status = 'RUNNING', node_id = %s", [world['nodes'][1]])
+            run(writer, 'DELETE FROM job_exe WHERE id = (SELECT min(id) FROM job_exe)')
+        assert_exact()
+        assert grouped_count('default', {'status': ['RUNNING'], 'node_id': [world['nodes'][1]]}) == 1
+    finally:
+        with raw_connection() as raw:
+            run(raw, f'DROP OWNED BY {role}')
+            run(raw, f'DROP ROLE {role}')

@@ -2,8 +2,11 @@
 import datetime
 
 import pytest
+from django.http import QueryDict
 from django.utils import timezone
 
+from job.filtersets import JobExecutionFilterSet
+from job.models import JobExecution
 from job.tests.factories import at, make_error, make_execution, make_job, make_job_type, make_node
 
 pytestmark = pytest.mark.django_db
@@ -181,3 +184,28 @@ class TestOrder:
 
 def test_a_percent_sign_in_a_bad_moment_is_quoted_back_not_formatted(api):
     assert error_of(api, 'started=%25d%25s')['started'][0].startswith('"%d%s" is not')
+
+
+class TestFilterSetDirectly:
+    """The filter set without HTTP, as NetBox tests its filter sets: parameters in, rows or errors out."""
+
+    @staticmethod
+    def filtered(query):
+        filterset = JobExecutionFilterSet(QueryDict(query), queryset=JobExecution.objects.all())
+        return filterset, (list(filterset.qs.values_list('id', flat=True)) if filterset.is_valid() else None)
+
+    def test_each_filter_selects_its_rows_and_they_combine_with_and(self):
+        wanted = make_execution(status='RUNNING', node=make_node(hostname='n1'))
+        make_execution(status='RUNNING')
+        make_execution(status='FAILED', node=wanted.node)
+        assert self.filtered(f'status=running&node_id={wanted.node_id}')[1] == [wanted.id]
+        assert sorted(self.filtered('status=running&status=failed')[1]) == sorted(
+            JobExecution.objects.values_list('id', flat=True))
+
+    def test_the_default_order_is_last_modified_then_id(self):
+        later, earlier = make_execution(last_modified=at(60)), make_execution(last_modified=at(0))
+        assert self.filtered('')[1] == [earlier.id, later.id]
+
+    def test_bad_values_are_form_errors_naming_the_parameter(self):
+        filterset, rows = self.filtered('status=DONE&order=colour&node_id=x')
+        assert rows is None and set(filterset.errors) == {'status', 'order', 'node_id'}

@@ -7,13 +7,16 @@ from django.db import connection
 
 from error.models import Error
 from job.models import Job, JobExecution, JobType, JobTypeRevision, TriggerEvent
-from job.serializers import DETAIL_ROWS, DETAIL_VERSION_PATHS, IMMUTABLE_MODELS, LIST_ROWS
 from job.selectors import LISTED_TABLES, missing_triggers
+from job.serializers import DETAIL_ROWS, DETAIL_VERSION_PATHS, IMMUTABLE_MODELS, LIST_ROWS
 from node.models import Node
+
+COUNTING_MIGRATIONS = ('job.migrations.0004_listed_change', 'node.migrations.0002_listed_change_trigger',
+                       'error.migrations.0002_listed_change_trigger')
 
 
 def counted_tables():
-    return set(importlib.import_module('job.migrations.0004_listed_change').COUNTED_TABLES)
+    return {table for name in COUNTING_MIGRATIONS for table in importlib.import_module(name).COUNTED_TABLES}
 
 
 def test_the_triggers_count_exactly_the_tables_lists_read():

@@ -1,0 +1,126 @@
+"""`make bench-counts`: what lists with their exact count cost at N executions, for every combination of the filters
+the per-group counts answer (job.counts), the default list, `page_size=1000`, and time ranges.
+
+Runs inside a throwaway PostgreSQL (scripts/with-postgres): migrates, generates N executions (bench/dataset.py),
+analyzes, serves with gunicorn as `make serve` does, and times each case over HTTP (median and p95 of --requests after
+3 warm-ups). Each answer's `count` is checked against COUNT(*) of the same filters through the ORM (a scan). The
+results are saved as JSON (--save); with --compare (the JSON of another size) each case gets the ratio between them.
+"""
+import argparse
+import itertools
+import json
+import statistics
+import sys
+import time
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import get, machine, percentile, statements_per_request, timings  # noqa: E402 (sets Django up)
+
+from django.core.management import call_command  # noqa: E402
+from django.db import connection  # noqa: E402
+from django.http import QueryDict  # noqa: E402
+
+from bench import dataset  # noqa: E402
+from bench.cases import Case  # noqa: E402
+from bench.server import Gunicorn  # noqa: E402
+from job.filtersets import JobExecutionFilterSet  # noqa: E402
+from job.models import JobExecution  # noqa: E402
+
+# One value per filter, chosen so that every combination selects some executions (job type 5 is named type-3 and
+# is in category vector, see bench/dataset.py).
+GROUP_FILTERS = (('status', 'FAILED'), ('job_type_id', '5'), ('job_type_name', 'type-3'),
+                 ('job_type_category', 'vector'), ('node_id', '7'))
+
+
+def parse_arguments():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument('--executions', type=int, default=100_000)
+    parser.add_argument('--requests', type=int, default=15, help='timed requests per case (after 3 warm-ups)')
+    parser.add_argument('--save', help='write the results here as JSON (default: .run/counts-N.json)')
+    parser.add_argument('--compare', help='JSON saved by a run at another size: print the ratio of each case')
+    return parser.parse_args()
+
+
+def queries(executions):
+    """(name, query string) of every case. The time range holds the same 1,000 executions at any size."""
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT min(last_modified), max(last_modified) FROM job_exe WHERE id BETWEEN %s AND %s',
+                       [executions // 2, executions // 2 + 999])
+        start, end = (moment.isoformat().replace('+00:00', 'Z') for moment in cursor.fetchone())
+    cases = [('default list', ''), ('page_size=1000', 'page_size=1000')]
+    for size in range(1, len(GROUP_FILTERS) + 1):
+        for combination in itertools.combinations(GROUP_FILTERS, size):
+            cases.append((' & '.join(name for name, _ in combination), urlencode(combination)))
+    cases += [('time range (1,000 executions)', urlencode({'started': start, 'ended': end})),
+              ('time range & status', urlencode({'started': start, 'ended': end, 'status': 'COMPLETED'}))]
+    return cases
+
+
+def scanned_count(query):
+    """COUNT(*) of the list's filters through the ORM: the rows counted, not the groups."""
+    filterset = JobExecutionFilterSet(QueryDict(query), queryset=JobExecution.objects.all())
+    assert filterset.is_valid(), filterset.errors
+    return filterset.qs.count()
+
+
+def measure(port, name, query, repeats):
+    path = f'/job-executions/?{query}'
+    status, body, _ = get(port, path)
+    served = timings(lambda: get(port, path), repeats)
+    count = json.loads(body)['count']
+    return {'case': name, 'path': path, 'status': status, 'count': count, 'exact': count == scanned_count(query),
+            'statements': len(statements_per_request(Case(name, path), host=f'127.0.0.1:{port}')),
+            'median': statistics.median(served), 'p95': percentile(served, 95)}
+
+
+def table(rows, executions, compared=None):
+    head = f'| case | count at {executions:,} | exact | SQL statements | median ms | p95 ms |'
+    rule = '|---|---|---|---|---|---|'
+    if compared:
+        head += f" median ms at {compared['executions']:,} | ratio |"
+        rule += '---|---|'
+        before = {row['case']: row for row in compared['rows']}
+    lines = [head, rule]
+    for row in rows:
+        line = (f"| {row['case']} | {row['count']:,} | {'yes' if row['exact'] else 'NO'} | {row['statements']} "
+                f"| {row['median'] * 1000:.1f} | {row['p95'] * 1000:.1f} |")
+        if compared and row['case'] in before:
+            other = before[row['case']]['median']
+            line += f" {other * 1000:.1f} | {row['median'] / other:.2f} |"
+        lines.append(line)
+    return '\n'.join(lines)
+
+
+def main():
+    arguments = parse_arguments()
+    started = time.monotonic()
+    call_command('migrate', verbosity=0)
+    recount = dataset.generate(arguments.executions)
+    visible = dataset.analyze()
+    preparation = time.monotonic() - started
+    print(f'{arguments.executions:,} executions generated, counted per group in {recount:.1f} s, analyzed '
+          f'(all-visible {visible:.0%}); {preparation:.0f} s in all', file=sys.stderr)
+    cases = queries(arguments.executions)
+    connection.close()
+    with Gunicorn() as server:
+        rows = [measure(server.port, name, query, arguments.requests) for name, query in cases]
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT count(*) FROM api_execution_count')
+        groups = cursor.fetchone()[0]
+    result = {'executions': arguments.executions, 'machine': machine(), 'preparation_seconds': preparation,
+              'recount_seconds': recount, 'group_rows': groups, 'requests': arguments.requests, 'rows': rows}
+    save = Path(arguments.save or f'.run/counts-{arguments.executions}.json')
+    save.parent.mkdir(parents=True, exist_ok=True)
+    save.write_text(json.dumps(result, indent=1))
+    compared = json.loads(Path(arguments.compare).read_text()) if arguments.compare else None
+    print(f"Measured {result['machine']['date']}, PostgreSQL {result['machine']['postgres']}, "
+          f"{arguments.executions:,} executions in {groups:,} group rows (recounted in {recount:.1f} s), "
+          f"{arguments.requests} requests per case:\n")
+    print(table(rows, arguments.executions, compared))
+
+
+if __name__ == '__main__':
+    main()
