@@ -5,6 +5,8 @@ If the agent cannot be read, the stored logs are answered as they are.
 """
 from dataclasses import dataclass
 
+import orjson
+
 from job.selectors import STREAMS, stored_tails
 from job.utf8 import decode, skip_partial_start
 from node.agent import read_tails
@@ -58,4 +60,31 @@ def _capped(stored_tail, stored_size, live_tail, max_bytes):
     truncated = (stored_size or 0) + live_size > len(data)
     if truncated:
         data = data[skip_partial_start(data):]
-    return CappedLog(decode(data), truncated)
+    text, cut = json_tail(decode(data), max_bytes)
+    return CappedLog(text, truncated or cut)
+
+
+# Characters measured at once when finding where a JSON tail starts: small enough that the escaped block is small.
+_MEASURED_CHARACTERS = 4096
+
+
+def json_tail(text, max_bytes):
+    """(the longest end of `text` whose JSON string takes at most `max_bytes` bytes, whether it was cut).
+
+    Bytes and JSON differ: a control character is six bytes as `\\u0001`, a quote or backslash two, and an
+    invalid byte three once replaced by U+FFFD. Measured block by block from the end, never encoding it whole.
+    """
+    start, size = len(text), 0
+    while start > 0:
+        block_start = max(0, start - _MEASURED_CHARACTERS)
+        block_size = _json_size(text[block_start:start])
+        if size + block_size > max_bytes:
+            while size + _json_size(text[start - 1]) <= max_bytes:
+                size, start = size + _json_size(text[start - 1]), start - 1
+            return text[start:], True
+        size, start = size + block_size, block_start
+    return text, False
+
+
+def _json_size(text):
+    return len(orjson.dumps(text)) - 2  # without the quotes

@@ -53,7 +53,7 @@ class LogStream:
         start = max(0, live_offset - 1)
         data = read_range(self.node, self.live_url, start, length + live_offset - start, deadline)
         if live_offset and not data:
-            raise AgentError(f'the task\'s file is shorter than offset {live_offset}: it was truncated or rotated')
+            raise FileShrunk(f'the task\'s file is shorter than offset {live_offset}: it was truncated or rotated')
         return data[live_offset - start:]
 
     def size(self, deadline):
@@ -67,7 +67,16 @@ class LogStream:
 
     def _unavailable(self, error):
         log_fetch_failure(self.live_url, str(error))
-        return f'live log unavailable: {error}'
+        return FileShrunk.warning if isinstance(error, FileShrunk) else UNAVAILABLE
+
+
+# What a client is told when the live part could not be read: fixed texts, never the agent's answer or address.
+UNAVAILABLE = 'live log unavailable: the agent could not be read; try again later'
+
+
+class FileShrunk(AgentError):
+    """The task's file is shorter than bytes already read from it."""
+    warning = 'live log unavailable: the task\'s file is shorter than the offset; it was truncated or rotated'
 
 
 def agent_deadline():

@@ -1,4 +1,9 @@
 """Plain-text reads of one log stream at exact byte offsets: a range, the last lines, or a follow that streams."""
+import collections
+import functools
+import select
+import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
@@ -69,11 +74,13 @@ def load_stream(execution_id, name):
     return execution and LogStream.of(execution, name)
 
 
-def follow(execution_id, name, offset, limit=None):
+def follow(execution_id, name, offset, limit=None, client=None):
     """Yield the stream's bytes from `offset` as they come, until it is finished and sent, `limit` bytes were
-    sent, or the maximum follow time passed. The database connection is closed before every wait."""
+    sent, the maximum follow time passed, or `client` (a ClientConnection) hung up while waiting. The database
+    connection is closed before every wait."""
+    client = client or ClientConnection(None)
     stop_at = time.monotonic() + settings.LOGS_FOLLOW_MAX_SECONDS
-    sent = 0
+    sent, first = 0, True
     while True:
         stream = load_stream(execution_id, name)
         chunk_limit = min(settings.LOGS_MAX_BYTES, limit - sent if limit else settings.LOGS_MAX_BYTES)
@@ -84,10 +91,13 @@ def follow(execution_id, name, offset, limit=None):
         if read.data:
             sent, offset = sent + len(read.data), read.next_offset
             yield replace_invalid(read.data)
+        elif first:
+            yield b''  # no log bytes: the server sends the headers now rather than at the first byte
+        first = False
         if not read.more or (limit and sent >= limit) or time.monotonic() >= stop_at:
             return
-        if len(read.data) < chunk_limit:
-            time.sleep(settings.LOGS_FOLLOW_POLL_SECONDS)
+        if len(read.data) < chunk_limit and not client.wait(settings.LOGS_FOLLOW_POLL_SECONDS):
+            return
 
 
 def read_to_end(stream, offset, limit=None):
@@ -104,24 +114,84 @@ def read_to_end(stream, offset, limit=None):
         _release_database_connection()
 
 
+class ClientConnection:
+    """The client's socket, watched while a follow waits: a client that hung up is noticed within one poll
+    interval instead of at the next write, which may never come. Nothing is sent to find out.
+
+    Under gunicorn the WSGI environ holds the socket; elsewhere (runserver, tests' client) waits just sleep.
+    """
+
+    def __init__(self, sock):
+        # TLS sockets cannot be peeked at: their end is noticed at the next write, as before.
+        self._sock = None if isinstance(sock, ssl.SSLSocket) else sock
+
+    @classmethod
+    def of(cls, request):
+        return cls(request.META.get('gunicorn.socket'))
+
+    def wait(self, seconds):
+        """Wait `seconds`; False as soon as the client has closed its end of the connection."""
+        deadline = time.monotonic() + seconds
+        while (left := deadline - time.monotonic()) > 0:
+            if self._sock is None or not self._readable(left):
+                time.sleep(max(0.0, deadline - time.monotonic()))
+                return True
+            state = self._peek()
+            if state is not None:
+                if state:  # bytes of a next request: the client is there; they wait for this answer to end
+                    time.sleep(max(0.0, deadline - time.monotonic()))
+                return state
+        return True
+
+    def _readable(self, timeout):
+        poller = select.poll()
+        poller.register(self._sock, select.POLLIN | select.POLLHUP | select.POLLERR)
+        try:
+            return bool(poller.poll(timeout * 1000))
+        except (OSError, ValueError):
+            return False
+
+    def _peek(self):
+        """True: bytes are waiting; False: end of stream or reset; None: nothing after all."""
+        try:
+            return bool(self._sock.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT))
+        except BlockingIOError:
+            return None
+        except (OSError, ValueError):
+            return False
+
+
 class FollowSlots:
     """A follow holds a server thread for minutes: at most LOGS_FOLLOW_MAX_CONCURRENT of them per process, so
-    followers cannot take every thread from the other requests."""
+    followers cannot take every thread from the other requests, and at most LOGS_FOLLOW_MAX_PER_CLIENT of those
+    for one client, so one client cannot take every follow from the others."""
 
     def __init__(self):
-        self._lock, self._active = threading.Lock(), 0
+        self._lock, self._active, self._by_client = threading.Lock(), 0, collections.Counter()
 
-    def hold(self, chunks):
-        """`chunks` wrapped to hold a slot until the server closes the answer, or None when none is free."""
+    def hold(self, chunks, client_key=None):
+        """`chunks` wrapped to hold a slot until the server closes the answer; FollowsRefused when none is free."""
         with self._lock:
             if self._active >= settings.LOGS_FOLLOW_MAX_CONCURRENT:
-                return None
+                raise FollowsRefused(per_client=False)
+            if self._by_client[client_key] >= settings.LOGS_FOLLOW_MAX_PER_CLIENT:
+                raise FollowsRefused(per_client=True)
             self._active += 1
-        return _HeldWhileStreaming(chunks, self._release)
+            self._by_client[client_key] += 1
+        return _HeldWhileStreaming(chunks, functools.partial(self._release, client_key))
 
-    def _release(self):
+    def _release(self, client_key):
         with self._lock:
             self._active -= 1
+            self._by_client[client_key] -= 1
+            if not self._by_client[client_key]:
+                del self._by_client[client_key]
+
+
+class FollowsRefused(Exception):
+    def __init__(self, per_client):
+        super().__init__('per client' if per_client else 'per process')
+        self.per_client = per_client
 
 
 class _HeldWhileStreaming:

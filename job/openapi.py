@@ -46,3 +46,20 @@ LIST_PARAMETERS = [
     ),
     OpenApiParameter('cursor', OpenApiTypes.STR, description='A keyset page, as given in next/previous links.'),
 ]
+
+# Scale's filters ignored a parameter given empty (`?status=&order=`), and so do ours: it reads as absent.
+# (`pagination=` is a 400, and `cursor=` asks for the first keyset page: neither is ignored.)
+IGNORED_WHEN_EMPTY = ['page', 'page_size', 'started', 'ended', 'status', 'job_type_id', 'job_type_name',
+                      'job_type_category', 'node_id', 'order']
+
+
+def empty_values_are_ignored(result, generator, request, public):
+    """Postprocessing hook: the schema says which list parameters may be sent empty (allowEmptyValue), and how
+    many sort keys `order` takes."""
+    for parameter in result['paths']['/job-executions/']['get']['parameters']:
+        if parameter['name'] == 'order':
+            parameter['schema']['maxItems'] = JobExecutionFilterSet.base_filters['order'].extra['max_items']
+        if parameter['name'] in IGNORED_WHEN_EMPTY:
+            parameter['allowEmptyValue'] = True
+            parameter['description'] = (parameter.get('description', '') + ' Empty, it is ignored.').strip()
+    return result

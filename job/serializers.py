@@ -29,7 +29,7 @@ class JobTypeRevisionSerializer(ModelSerializer):
 
 
 class TriggerEventSerializer(ModelSerializer):
-    rule = IdReferenceField()
+    rule = IdReferenceField(allow_null=True)  # a user's event has no rule
 
     class Meta:
         model = TriggerEvent

@@ -15,7 +15,15 @@ from job.counts import count_sql
 from job.filtersets import JobExecutionFilterSet
 from job.log_json import capped_logs
 from job.log_stream import LogStream
-from job.log_text import follow, follow_slots, read_from_offset, read_tail, read_to_end
+from job.log_text import (
+    ClientConnection,
+    FollowsRefused,
+    follow,
+    follow_slots,
+    read_from_offset,
+    read_tail,
+    read_to_end,
+)
 from job.models import JobExecution
 from job.openapi import FOLLOWS_BUSY, LIST_PARAMETERS, NOT_FOUND
 from job.selectors import detail_version, details_row, json_logs_row, list_version, listed_changes, stream_row
@@ -62,6 +70,7 @@ class JsonErrorsNegotiation(BaseContentNegotiation):
 class FollowsBusy(APIException):
     status_code = 503
     default_detail = 'Too many logs are being followed here right now; poll with offset, or follow again shortly.'
+    per_client_detail = 'This client follows as many logs as it may at once; end one, or poll with offset.'
     wait = 5  # seconds, sent as Retry-After
 
 
@@ -194,15 +203,15 @@ def log_text(request, pk, name):
     params.is_valid(raise_exception=True)
     params = params.validated_data
     stream = LogStream.of(stream_row(pk, name), name)
-    response = _log_text_answer(stream, params)
+    response = _log_text_answer(stream, params, request)
     if params['download']:
         response = as_attachment(response, f'execution-{stream.execution_id}-{name}.log')
     return response
 
 
-def _log_text_answer(stream, params):
+def _log_text_answer(stream, params, request):
     if params['follow']:
-        return _follow(stream, params)
+        return _follow(stream, params, request)
     limit = min(params.get('limit', settings.LOGS_MAX_BYTES), settings.LOGS_MAX_BYTES)
     if 'tail' in params:
         read = read_tail(stream, params['tail'], limit, since=params.get('offset', 0))
@@ -215,20 +224,24 @@ def _log_text_answer(stream, params):
     return _text_response(read_from_offset(stream, params.get('offset', 0), limit))
 
 
-def _follow(stream, params):
+def _follow(stream, params, request):
     offset = params.get('offset', 0)
     if 'tail' in params:
         offset = read_tail(stream, params['tail'], settings.LOGS_MAX_BYTES, since=offset).offset
-    response = _follow_from(stream, offset, params)
+    response = _follow_from(stream, offset, params, request)
     if 'tail' in params:
         response['X-Log-Start'] = str(offset)
     return response
 
 
-def _follow_from(stream, offset, params):
-    chunks = follow_slots.hold(follow(stream.execution_id, stream.name, offset, params.get('limit')))
-    if chunks is None:
-        raise FollowsBusy()
+def _follow_from(stream, offset, params, request):
+    client = ClientConnection.of(request)
+    chunks = follow(stream.execution_id, stream.name, offset, params.get('limit'), client)
+    try:
+        chunks = follow_slots.hold(chunks, client_key=LogsRateThrottle().client_key(request))
+    except FollowsRefused as refused:
+        chunks.close()
+        raise FollowsBusy(FollowsBusy.per_client_detail if refused.per_client else None)
     response = StreamingHttpResponse(chunks, content_type=_TEXT)
     # Proxies must pass bytes on as they come rather than buffer the answer.
     response['X-Accel-Buffering'] = 'no'

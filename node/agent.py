@@ -1,11 +1,14 @@
 """Reading files from a Mesos agent's sandbox through the agent's HTTP file endpoints.
 
-A stored sandbox URL is data, not a licence to fetch anything: only http(s) URLs that point at the
-execution's own node (host and agent port) are fetched, and every fetch is bounded in time.
+A stored sandbox URL is data, not a licence to fetch anything: it must be a plain http(s) URL that names the
+execution's own node (host and agent port), and even then only its sandbox path is taken from it. The address
+fetched is built from the node row alone. Every fetch is bounded in time and in the bytes read.
 """
 import functools
+import ipaddress
 import json
 import logging
+import re
 import time
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -44,26 +47,67 @@ class AgentError(Exception):
     """A sandbox file could not be read; the message says why."""
 
 
+# Any of these in a stored URL means parsers may disagree on where its host ends (`http://a:1\\@b:2/` is b to
+# urllib.parse and a to urllib3): such a URL is refused, never "cleaned".
+_AMBIGUOUS = re.compile(r'[\\\s\x00-\x1f\x7f]')
+_HOSTNAME = re.compile(r'[A-Za-z0-9]([A-Za-z0-9._-]{0,251}[A-Za-z0-9])?')
+
+
 def check_agent_url(url, node):
-    """Raise AgentError unless `url` is an http(s) URL on `node`'s host and agent port."""
+    """Raise AgentError unless `url` is a plain http(s) URL on `node`'s host and agent port."""
+    if not isinstance(url, str) or _AMBIGUOUS.search(url):
+        raise AgentError('refusing a stored URL with backslashes, whitespace or control characters')
     try:
         parts = urlsplit(url)
         port = parts.port or {'http': 80, 'https': 443}.get(parts.scheme)
     except ValueError as error:
-        raise AgentError(f'malformed URL {url!r}: {error}')
+        raise AgentError(f'refusing a malformed stored URL: {error}')
     if parts.scheme not in ('http', 'https'):
-        raise AgentError(f'refusing {url!r}: only http and https are fetched')
+        raise AgentError('refusing a stored URL that is not http or https')
+    if '@' in parts.netloc:
+        raise AgentError('refusing a stored URL with credentials in it')
     if node is None or (parts.hostname or '').lower() != node.hostname.lower() or port != node.port:
-        raise AgentError(f'refusing {url!r}: it is not on the execution\'s node')
+        raise AgentError(f'refusing a stored URL that is not on the execution\'s node: {redacted(url)}')
 
 
-def read_url(url):
-    """The agent's `/files/read` URL for the sandbox file that the stored `url` names (its `path` parameter)."""
+def agent_address(node):
+    """`host:port` of `node`'s agent from the node row, IPv6 addresses bracketed; AgentError for a host that is
+    neither a host name nor an IP address (the row is data too)."""
+    hostname = node.hostname
+    try:
+        host = ipaddress.ip_address(hostname)
+    except ValueError:
+        if not _HOSTNAME.fullmatch(hostname):
+            raise AgentError(f'node {node.pk} has a hostname that is not a host name: {hostname[:100]!r}')
+        host = hostname
+    if not 0 < node.port < 65536:
+        raise AgentError(f'node {node.pk} has an agent port out of range: {node.port}')
+    shown = f'[{host.compressed}]' if isinstance(host, ipaddress.IPv6Address) else str(host)
+    return f'{shown}:{node.port}'
+
+
+def read_url(url, node):
+    """The `/files/read` URL, on `node`'s agent, of the sandbox file that the stored `url` names (its `path`)."""
+    check_agent_url(url, node)
     parts = urlsplit(url)
     paths = parse_qs(parts.query).get('path')
     if not paths:
-        raise AgentError(f'{url!r} names no sandbox file (no path parameter)')
-    return urlunsplit((parts.scheme, parts.netloc, '/files/read', urlencode({'path': paths[-1]}), ''))
+        raise AgentError(f'a stored URL names no sandbox file (no path parameter): {redacted(url)}')
+    return urlunsplit((parts.scheme, agent_address(node), '/files/read', urlencode({'path': paths[-1]}), ''))
+
+
+def redacted(url):
+    """`url` for the server log: credentials replaced, cut to a sensible length."""
+    if not isinstance(url, str):
+        return repr(url)
+    scheme, separator, rest = url.partition('://')
+    if separator:
+        authority_end = min((rest.find(char) for char in '/?#' if char in rest), default=len(rest))
+        authority = rest[:authority_end]
+        if '@' in authority:
+            rest = '***@' + authority.rpartition('@')[2] + rest[authority_end:]
+        url = scheme + separator + rest
+    return url if len(url) <= 300 else url[:300] + '...'
 
 
 def file_size(node, url, deadline):
@@ -124,22 +168,23 @@ def _measured(call):
 
 @_measured
 def _read_call(node, url, offset, length, deadline):
-    check_agent_url(url, node)
+    address = read_url(url, node)
     params = {'offset': offset, 'length': length}
     timeout = _time_left(url, deadline)
     try:
         # A redirect could lead anywhere: only the node's own answer counts (3xx is an agent error below).
-        with _session.get(read_url(url), params=params, timeout=(timeout, timeout), stream=True,
+        with _session.get(address, params=params, timeout=(timeout, timeout), stream=True,
                           allow_redirects=False, auth=agent_credentials()) as response:
             if response.status_code == 401:
-                raise AgentError(f'{url} answered HTTP 401: the agent requires credentials; '
+                raise AgentError(f'{address} answered HTTP 401: the agent requires credentials; '
                                  + ('it refused MESOS_AGENT_PRINCIPAL\'s' if agent_credentials() else
                                     'set MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET'))
             if response.status_code != 200:
-                raise AgentError(f'{url} answered HTTP {response.status_code}')
-            return _json_object(_body_by_deadline(response, url, deadline), url)
+                raise AgentError(f'{address} answered HTTP {response.status_code}')
+            body = _body_by_deadline(response, address, deadline, answer_limit(length))
+            return _json_object(body, address)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
-        raise AgentError(f'{url} could not be read: {error}')
+        raise AgentError(f'{address} could not be read: {error}')
 
 
 def agent_credentials():
@@ -149,11 +194,21 @@ def agent_credentials():
     return None
 
 
-def _body_by_deadline(response, url, deadline):
-    """The answer's body, given up at `deadline`. The socket timeout only bounds each wait for the next bytes,
-    so an agent that drips them would otherwise hold the call (and a follow's poll) for as long as it likes."""
-    pieces = []
+def answer_limit(length):
+    """The most bytes an honest answer to a read of `length` bytes can take: each byte of the file may be sent
+    as a six-character JSON escape (`\\u0001`), plus the braces, the offset and headroom."""
+    return 6 * max(length, 0) + 4096
+
+
+def _body_by_deadline(response, url, deadline, limit):
+    """The answer's body (decompressed), given up at `deadline` or past `limit` bytes. The socket timeout only
+    bounds each wait for the next bytes, so an agent that drips them would otherwise hold the call (and a
+    follow's poll) for as long as it likes; one that sends more than was asked would fill the memory."""
+    pieces, received = [], 0
     while piece := response.raw.read1(_PIECE_BYTES, decode_content=True):
+        received += len(piece)
+        if received > limit:
+            raise AgentError(f'{url} answered more than {limit} bytes to a read of fewer')
         pieces.append(piece)
         _time_left(url, deadline)
     return b''.join(pieces)
@@ -198,12 +253,14 @@ def _result_or_none(future, url, deadline):
     except AgentError as error:
         log_fetch_failure(url, str(error))
     except FutureTimeout:
-        log_fetch_failure(url, f'{url} was not read within the time limit')
+        log_fetch_failure(url, 'the agent was not read within the time limit')
     except Exception as error:  # an agent must never turn a logs request into a 500
-        log_fetch_failure(url, f'unexpected failure reading {url}: {error!r}', exc_info=True)
+        log_fetch_failure(url, f'unexpected failure reading the agent: {error!r}', exc_info=True)
     return None
 
 
 def log_fetch_failure(url, reason, exc_info=False):
+    """The detail of a failed read goes to the server log only (credentials in a stored URL redacted); clients
+    get a fixed warning, so an answer never tells what a stored URL's address holds."""
     logger.warning('Live log unavailable: %s', reason, exc_info=exc_info,
-                   extra={'event': 'agent_fetch_failed', 'url': url, 'reason': reason})
+                   extra={'event': 'agent_fetch_failed', 'url': redacted(url), 'reason': reason})

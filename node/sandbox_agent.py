@@ -183,13 +183,19 @@ def _group(gid):
         return str(gid)
 
 
+class SandboxServer(ThreadingHTTPServer):
+    """The stand-in's server: set `sandbox_root`; the rest is the Mesos behaviour played (see the module's doc)."""
+    daemon_threads = True
+    sandbox_root = None
+    page_size, past_end_answers_size, credentials = PAGE_SIZE, False, None
+    calls = gzipped_answers = 0  # what it answered, for tests
+
+
 def make_server(root, host='127.0.0.1', port=0, page_size=PAGE_SIZE, past_end_answers_size=False, credentials=None):
     """`credentials`: (principal, secret) every call must bring as HTTP Basic, or None for an open agent."""
-    server = ThreadingHTTPServer((host, port), SandboxRequestHandler)
-    server.daemon_threads = True
+    server = SandboxServer((host, port), SandboxRequestHandler)
     server.sandbox_root = str(root)
     server.page_size, server.past_end_answers_size, server.credentials = page_size, past_end_answers_size, credentials
-    server.calls = server.gzipped_answers = 0  # what it answered, for tests
     return server
 
 

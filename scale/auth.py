@@ -4,6 +4,7 @@ Clients send `Authorization: Token <token>` or `Authorization: Bearer <token>`; 
 is answered 401 JSON. With API_TOKENS unset the service is open, as Scale's own API was.
 """
 import hmac
+import logging
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -11,6 +12,16 @@ from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions, permissions
 
 _SCHEMES = ('token', 'bearer')
+
+logger = logging.getLogger(__name__)
+
+
+def warn_if_open():
+    """Said once per process at start-up: without tokens, anyone who reaches the service reads logs and metrics."""
+    if not settings.DEBUG and not settings.API_TOKENS:
+        logger.warning('API_TOKENS is not set: the API, the logs and /metrics answer anyone who can reach this '
+                       'service. Set API_TOKENS (and REQUIRE_API_TOKENS=true) unless the network is trusted.',
+                       extra={'event': 'api_open'})
 
 
 class TokenHolder:

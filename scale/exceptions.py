@@ -3,7 +3,9 @@
 DRF already answers its own errors in JSON; `api_exception_handler` adds the database's failures to them.
 """
 import logging
+from http import HTTPStatus
 
+from django.core.exceptions import DisallowedHost, RequestDataTooBig, TooManyFieldsSent
 from django.db import InterfaceError, OperationalError
 from django.http import JsonResponse
 from rest_framework.views import exception_handler, set_rollback
@@ -16,8 +18,18 @@ DATABASE_RETRY_AFTER = 5
 QUERY_CANCELED = '57014'
 
 
+# What a client is told for each of Django's own 400s: fixed texts. The exception's text names settings and
+# echoes the client's input (a Host header, say), so it goes to the server log only.
+_BAD_REQUESTS = {
+    DisallowedHost: 'This host name is not served here.',
+    TooManyFieldsSent: 'Too many query parameters.',
+    RequestDataTooBig: 'The request is too large.',
+}
+
+
 def bad_request(request, exception=None):
-    detail = str(exception) if exception and str(exception) else 'Bad request.'
+    detail = next((text for kind, text in _BAD_REQUESTS.items() if isinstance(exception, kind)), 'Bad request.')
+    logger.warning('Bad request answered 400: %s', exception, extra={'event': 'bad_request'})
     return JsonResponse({'detail': detail}, status=400)
 
 
@@ -58,3 +70,27 @@ def sqlstate(error):
     """The SQLSTATE of the driver's error behind Django's wrapper (psycopg2: pgcode, psycopg 3: sqlstate)."""
     cause = error.__cause__
     return getattr(cause, 'pgcode', None) or getattr(cause, 'sqlstate', None)
+
+
+class JsonErrorsMiddleware:
+    """Every error answer is JSON: Django's method checks (`require_safe`), the docs page's renderer and the static
+    files' server answer their 4xx in HTML or bare; here those become `{"detail": ...}` with the same status and
+    the same headers (Allow, Retry-After, the security and CORS headers), only the body's own replaced."""
+
+    _BODY_HEADERS = ('content-type', 'content-length', 'content-encoding', 'content-disposition')
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        response = self.get_response(request)
+        if response.status_code < 400 or response.get('Content-Type', '').startswith('application/json'):
+            return response
+        detail = {405: f'Method "{request.method[:20]}" not allowed.'}.get(
+            response.status_code, HTTPStatus(response.status_code).phrase + '.')
+        json_response = JsonResponse({'detail': detail}, status=response.status_code)
+        for header, value in response.items():
+            if header.lower() not in self._BODY_HEADERS:
+                json_response[header] = value
+        response.close()
+        return json_response

@@ -36,15 +36,19 @@ class RepeatedCSVWidget(BaseCSVWidget, forms.TextInput):
 
 
 class RepeatedValuesField(forms.Field):
-    """A parameter that may repeat; each occurrence is cleaned by `item_field`."""
+    """A parameter that may repeat; each occurrence is cleaned by `item_field`, and with `max_items` more than that
+    many are refused before any is cleaned."""
 
     widget = RepeatedValuesWidget
 
-    def __init__(self, item_field, **kwargs):
-        self.item_field = item_field
+    def __init__(self, item_field, max_items=None, **kwargs):
+        self.item_field, self.max_items = item_field, max_items
         super().__init__(**kwargs)
 
     def clean(self, value):
+        if self.max_items is not None and value and len(value) > self.max_items:
+            raise forms.ValidationError('At most %(most)d values, %(given)d given.', code='max_items',
+                                        params={'most': self.max_items, 'given': len(value)})
         return [self.item_field.clean(item) for item in value or []]
 
 
@@ -153,12 +157,14 @@ class OrderingFilter(filters.Filter):
 
     field_class = RepeatedValuesField
 
-    def __init__(self, *, fields, aliases=None, default=('last_modified',), **kwargs):
+    def __init__(self, *, fields, aliases=None, default=('last_modified',), max_keys=6, **kwargs):
         self.default = [(name.removeprefix('-'), name.startswith('-')) for name in default]
         kwargs.setdefault('widget', RepeatedCSVWidget)
         super().__init__(**kwargs)
         param_map = {name: name for name in fields} | dict(aliases or {})
         self.extra['item_field'] = OrderKeyField(param_map)
+        # Each key costs a lookup and maybe a join: more than a handful is refused before any is looked at.
+        self.extra['max_items'] = max_keys
 
     @property
     def param_map(self):

@@ -13,7 +13,8 @@ from django.core.exceptions import ImproperlyConfigured
 
 from scale.env import env_int, env_str
 
-bind = env_str('BIND', '0.0.0.0:8000')
+# Loopback unless told otherwise: clients reach it through a buffering proxy (docs/operations.md), never directly.
+bind = env_str('BIND', '127.0.0.1:8000')
 worker_class = 'gthread'
 workers = env_int('WEB_CONCURRENCY', os.cpu_count() or 1)
 threads = env_int('GUNICORN_THREADS', 8)

@@ -53,10 +53,9 @@ class StandardPagination(PageNumberPagination):
         for link in ('next', 'previous'):
             paginated['properties'][link].pop('nullable', None)
             paginated['properties'][link]['type'] = ['string', 'null']
-        # Keyset pages (?pagination=cursor) carry no count: counting is what they avoid.
-        paginated['required'] = [name for name in paginated.get('required', []) if name != 'count']
-        paginated['properties']['count']['description'] = 'All matching rows; absent on keyset pages.'
+        paginated['properties']['count']['description'] = 'All matching rows.'
         return paginated
+
 
 class KeysetPagination(BasePagination):
     """Opt-in keyset pages (`?pagination=cursor`, then the `cursor` links): cost independent of depth, no count.
@@ -85,6 +84,11 @@ class KeysetPagination(BasePagination):
 
     def get_paginated_response(self, data):
         return Response({**self._links, 'results': data})
+
+    def get_paginated_response_schema(self, schema):
+        link = {'type': ['string', 'null'], 'format': 'uri'}
+        return {'type': 'object', 'required': ['results'],
+                'properties': {'next': link, 'previous': link, 'results': schema}}
 
     def page(self, queryset, *paths):
         """One query: the page's rows as `paths` followed by their sort keys. The page's ids come first from the
@@ -119,11 +123,25 @@ class KeysetPagination(BasePagination):
         return replace_query_param(url, 'cursor', encode_cursor(values, backwards))
 
 
-class RequestedPaginationMixin:
-    """For list views: page numbers (`pagination_class`), or keyset pages for `?pagination=cursor` or a `cursor`
-    (from their links). The one place a request's pagination is chosen; another `pagination` value is a 400."""
+class EitherPagination(BasePagination):
+    """How a RequestedPaginationMixin view's pages are described (its `pagination_class`, read by the schema
+    generator): a page-number page, or a keyset page. Its requests are paginated by the class they choose."""
 
-    pagination_class = StandardPagination
+    def get_paginated_response_schema(self, schema):
+        return {'anyOf': [StandardPagination().get_paginated_response_schema(schema),
+                          KeysetPagination().get_paginated_response_schema(schema)]}
+
+    def get_schema_operation_parameters(self, view):
+        return StandardPagination().get_schema_operation_parameters(view)
+
+
+class RequestedPaginationMixin:
+    """For list views: page numbers (`page_number_pagination_class`), or keyset pages for `?pagination=cursor` or
+    a `cursor` (from their links). The one place a request's pagination is chosen; another `pagination` value is a
+    400."""
+
+    pagination_class = EitherPagination
+    page_number_pagination_class = StandardPagination
     keyset_pagination_class = KeysetPagination
 
     @property
@@ -137,7 +155,7 @@ class RequestedPaginationMixin:
             raise ValidationError({'pagination': ['Use pagination=cursor for keyset pages, or leave it out.']})
         if 'pagination' in query_params or 'cursor' in query_params:
             return self.keyset_pagination_class
-        return self.pagination_class
+        return self.page_number_pagination_class
 
 
 @dataclass(frozen=True)

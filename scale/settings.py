@@ -31,6 +31,10 @@ ALLOWED_HOSTS = env_list('ALLOWED_HOSTS', ['localhost', '127.0.0.1', '[::1]'])
 API_TOKENS = env_list('API_TOKENS', [])
 if any(len(token) < 16 for token in API_TOKENS):
     raise ImproperlyConfigured('API_TOKENS must be comma-separated tokens of at least 16 characters each.')
+# Open without tokens is a deployment choice (a trusted network); this makes forgetting them a start-up error.
+REQUIRE_API_TOKENS = env_bool('REQUIRE_API_TOKENS')
+if REQUIRE_API_TOKENS and not API_TOKENS:
+    raise ImproperlyConfigured('REQUIRE_API_TOKENS is true but API_TOKENS is empty: set the tokens clients use.')
 
 # Web UIs on these origins (scheme://host[:port]) may call the API from the browser.
 CORS_ALLOWED_ORIGINS = env_list('CORS_ALLOWED_ORIGINS', [])
@@ -53,6 +57,8 @@ MIDDLEWARE = [
     # First and last, so the request metrics time everything in between.
     'django_prometheus.middleware.PrometheusBeforeMiddleware',
     'scale.request_log.RequestLogMiddleware',
+    # Outside everything that may answer an error in HTML (whitenoise, method checks, the docs page).
+    'scale.exceptions.JsonErrorsMiddleware',
     'django.middleware.security.SecurityMiddleware',
     'scale.db.routers.OneDatabasePerRequestMiddleware',
     'whitenoise.middleware.WhiteNoiseMiddleware',
@@ -201,6 +207,7 @@ SPECTACULAR_SETTINGS = {
     'OAS_VERSION': '3.1.0',
     'SERVE_INCLUDE_SCHEMA': False,
     'PREPROCESSING_HOOKS': ['scale.openapi.exclude_v3_aliases'],
+    'POSTPROCESSING_HOOKS': ['drf_spectacular.hooks.postprocess_schema_enums', 'job.openapi.empty_values_are_ignored'],
     # Swagger UI's assets come from the installed sidecar package, so the docs page needs no internet access.
     'SWAGGER_UI_DIST': 'SIDECAR',
     'SWAGGER_UI_FAVICON_HREF': 'SIDECAR',
@@ -232,6 +239,8 @@ LOGS_FOLLOW_MAX_SECONDS = env_float('LOGS_FOLLOW_MAX_SECONDS', 300.0)
 LOGS_FOLLOW_POLL_SECONDS = env_float('LOGS_FOLLOW_POLL_SECONDS', 1.0)
 # Follows at once per process; each holds a server thread, so keep it below GUNICORN_THREADS. Past it: 503.
 LOGS_FOLLOW_MAX_CONCURRENT = env_int('LOGS_FOLLOW_MAX_CONCURRENT', 4)
+# ...and of those, per client (its address, as for throttling), so one client cannot hold them all.
+LOGS_FOLLOW_MAX_PER_CLIENT = env_int('LOGS_FOLLOW_MAX_PER_CLIENT', 2)
 
 # Calls per client to all logs endpoints together, as DRF rates: "120/min", "5/second", "1000/hour".
 LOGS_THROTTLE_RATE = os.environ.get('LOGS_THROTTLE_RATE', '120/min')

@@ -1,10 +1,11 @@
 """Root URLs: every endpoint is served at the root and, as Scale served it, under /v3/; the API docs beside them."""
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularSwaggerView
 
 from scale import health
 from scale.auth import token_required
+from scale.openapi import SchemaView
 
 api = [
     path('', include('job.urls')),
@@ -16,8 +17,10 @@ urlpatterns = [
     path('healthz', health.healthz, name='healthz'),
     path('readyz', health.readyz, name='readyz'),
     path('metrics', token_required(ExportToDjangoView), name='metrics'),
-    path('api/schema/', SpectacularAPIView.as_view(), name='schema'),
-    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema'), name='swagger-ui'),
+    path('api/schema/', SchemaView.as_view(), name='schema'),
+    # A page: GET and HEAD only (DRF's OPTIONS metadata has no template to render it in).
+    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema', http_method_names=['get', 'head']),
+         name='swagger-ui'),
 ]
 
 handler400 = 'scale.exceptions.bad_request'

@@ -14,3 +14,7 @@ from django.core.wsgi import get_wsgi_application
 os.environ.setdefault('DJANGO_SETTINGS_MODULE', 'scale.settings')
 
 application = get_wsgi_application()
+
+from scale.auth import warn_if_open  # noqa: E402 (needs the settings loaded above)
+
+warn_if_open()

@@ -72,3 +72,27 @@ def make_full_execution(**fields):
     """An execution with every relation set, so a serializer that touched an unloaded row would query."""
     job = make_job(error=make_error())
     return make_execution(job=job, node=make_node(), error=make_error(), status='FAILED', **fields)
+
+
+def nulls(model, keep=()):
+    """Every nullable column of `model` (foreign keys included) set to NULL, but those named in `keep`."""
+    return {field.attname: None for field in model._meta.concrete_fields if field.null and field.name not in keep}
+
+
+def make_sparse_execution(with_node_and_error=False, **fields):
+    """An execution with NULL wherever Scale's schema allows one, in the execution and every row it shows.
+
+    With `with_node_and_error`, its node and error exist (their own nullable columns NULL) instead of being NULL.
+    """
+    job_type = make_job_type(**nulls(JobType))
+    revision = JobTypeRevision.objects.create(job_type=job_type, revision_num=next(_numbers), interface={})
+    event = TriggerEvent.objects.create(type='USER', description={}, occurred=at(-60), **nulls(TriggerEvent))
+    job = Job.objects.create(job_type=job_type, job_type_rev=revision, event=event, priority=10, timeout=1800,
+                             max_tries=3, **nulls(Job))
+    related = {}
+    if with_node_and_error:
+        related = {'node': make_node(**nulls(Node)), 'error': make_error(**nulls(Error))}
+    values = {**nulls(JobExecution, keep=related), 'status': 'QUEUED', 'command_arguments': '', 'timeout': 1800,
+              'queued': at(0),
+              **related}
+    return JobExecution.objects.create(job=job, **{**values, **fields})

@@ -181,6 +181,16 @@ class TestOrder:
         body = error_of(api, f'order={value}')
         assert list(body) == ['order']
 
+    def test_six_sort_keys_are_fine_and_more_is_a_400_naming_order(self, api, rows):
+        six = 'order=-status,node__hostname,job_type__name,error__category,-created&order=id'
+        assert ids(api, six) == [rows[0].id, rows[1].id, rows[2].id]
+        body = error_of(api, six + ',last_modified')
+        assert body == {'order': ['At most 6 values, 7 given.']}
+
+    def test_a_thousand_sort_keys_are_refused_before_any_is_looked_at(self, api, rows):
+        body = error_of(api, 'order=' + ','.join(['status', 'colour'] * 600))
+        assert body == {'order': ['At most 6 values, 1200 given.']}
+
 
 def test_a_percent_sign_in_a_bad_moment_is_quoted_back_not_formatted(api):
     assert error_of(api, 'started=%25d%25s')['started'][0].startswith('"%d%s" is not')

@@ -355,3 +355,18 @@ class TestFollowSlots:
         response = text(api, execution, follow='true')
         assert response.status_code == 200
         response.close()
+
+    def test_one_client_holds_at_most_its_share_of_the_follows(self, api, settings):
+        settings.LOGS_FOLLOW_MAX_CONCURRENT, settings.LOGS_FOLLOW_MAX_PER_CLIENT = 4, 2
+        execution = make_execution(status='RUNNING', stdout='x')
+        url = f'/job-executions/{execution.id}/logs/stdout/?follow=true'
+        first = [api.get(url, REMOTE_ADDR='192.0.2.1') for _ in range(2)]
+        refused = api.get(url, REMOTE_ADDR='192.0.2.1')
+        assert refused.status_code == 503 and 'This client' in refused.json()['detail']
+        other = api.get(url, REMOTE_ADDR='192.0.2.2')
+        assert [response.status_code for response in (*first, other)] == [200, 200, 200]
+        first[0].close()
+        again = api.get(url, REMOTE_ADDR='192.0.2.1')
+        assert again.status_code == 200
+        for response in (first[1], other, again):
+            response.close()

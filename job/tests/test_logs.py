@@ -6,9 +6,11 @@ from django.db import connection
 from django.db.models import Value
 from django.db.models.functions import Concat
 
+from conftest import SandboxAgent
+from job.log_stream import UNAVAILABLE
 from job.models import JobExecution
 from job.tests.factories import make_execution, make_node
-from node.sandbox_agent import SandboxRequestHandler
+from node.sandbox_agent import SandboxRequestHandler, start_in_thread
 from scale.tests.timing import MARGIN
 
 pytestmark = pytest.mark.django_db
@@ -109,18 +111,62 @@ def test_hanging_agent_answers_the_stored_logs_within_the_timeout(api, hanging_a
     assert 'Live log unavailable' in caplog.text
 
 
+class CountingHandler(SandboxRequestHandler):
+    def do_GET(self):
+        self.server.requests.append(self.path)
+        super().do_GET()
+
+
+def counting(agent):
+    agent.server.requests = []
+    agent.server.RequestHandlerClass = CountingHandler
+    return agent.server.requests
+
+
+@pytest.fixture
+def other_agent(tmp_path_factory):
+    """A second real agent, not the execution's node, holding a file at the same path."""
+    root = tmp_path_factory.mktemp('other-sandbox')
+    server = start_in_thread(root)
+    agent = SandboxAgent(server, root)
+    agent.write(STDOUT_PATH, 'OTHER AGENT SECRET\n')
+    yield agent
+    server.shutdown()
+    server.server_close()
+
+
+# Each URL would be fetched from a listening agent (the node's or another one) by an HTTP client given it as
+# it is: only the allow-list stops it.
 @pytest.mark.parametrize('make_url', [
-    lambda agent, path: agent.download_url(path, host='localhost'),  # not the node's hostname
-    lambda agent, path: f'http://{agent.host}:{agent.port + 1}/files/download.json?path={path}',  # another port
-    lambda agent, path: 'file:///etc/passwd',
-    lambda agent, path: f'ftp://{agent.host}:{agent.port}/{path}',
-    lambda agent, path: f'http://{agent.host}:99999999/x',
+    lambda node, other: node.download_url(STDOUT_PATH, host='localhost'),  # not the node's hostname
+    lambda node, other: other.download_url(STDOUT_PATH),  # another port
+    # urllib.parse sees the node after the @; an HTTP client ends the host at the backslash: the other agent
+    lambda node, other: f'http://{other.host}:{other.port}\\@{node.host}:{node.port}/files/download.json?path={STDOUT_PATH}',
+    lambda node, other: f'http://scale:secret@{node.host}:{node.port}/files/download.json?path={STDOUT_PATH}',
+    lambda node, other: node.download_url(STDOUT_PATH) + '\t',
 ])
-def test_urls_off_the_node_are_never_fetched(api, sandbox_agent, agent_node, make_url, caplog):
-    url = make_url(sandbox_agent, STDOUT_PATH)
-    body = logs(api, running_on(agent_node, url, url))
+def test_urls_off_the_node_are_never_fetched(api, sandbox_agent, agent_node, other_agent, make_url, caplog):
+    url = make_url(sandbox_agent, other_agent)
+    received = counting(sandbox_agent), counting(other_agent)
+    execution = running_on(agent_node, url, url)
+    body = logs(api, execution)
     assert body['stdout'] == 'pre-task out\n' and body['stderr'] == 'pre-task err\n'
-    assert 'Live log unavailable' in caplog.text
+    text = api.get(f'/job-executions/{execution.id}/logs/stdout/')
+    assert text.content == b'pre-task out\n' and text['X-Log-Warning'] == UNAVAILABLE
+    assert received == ([], [])
+    assert 'Live log unavailable' in caplog.text and 'secret' not in caplog.text
+
+
+def test_clients_get_one_warning_whatever_went_wrong_and_the_log_gets_the_detail(
+        api, sandbox_agent, agent_node, closed_port, caplog):
+    """Distinct warnings would make the service a port scanner: "refused" here, "answered 404" there."""
+    missing = running_on(agent_node, sandbox_agent.download_url('/no/such/stdout'), None)
+    down_node = make_node(hostname='localhost', port=closed_port)
+    down = running_on(down_node, f'http://localhost:{closed_port}/files/download.json?path={STDOUT_PATH}', None)
+    warnings = [api.get(f'/job-executions/{execution.id}/logs/stdout/')['X-Log-Warning']
+                for execution in (missing, down)]
+    assert warnings == [UNAVAILABLE, UNAVAILABLE]
+    assert 'HTTP 404' in caplog.text and 'could not be read' in caplog.text
 
 
 def test_running_without_a_node_answers_the_stored_logs(api, sandbox_agent):
@@ -158,11 +204,28 @@ class TestCap:
     def test_live_tail_comes_first_and_the_stored_part_fills_the_rest(self, api, sandbox_agent, agent_node, settings):
         settings.LOGS_JSON_MAX_BYTES = 16
         sandbox_agent.write(STDOUT_PATH, 'live-0123456789')  # 15 bytes
+        sandbox_agent.write(STDERR_PATH, 'job task err.')  # 13 bytes
         execution = running_on(agent_node, sandbox_agent.download_url(STDOUT_PATH),
-                               sandbox_agent.download_url(STDERR_PATH), stdout='stored\n')
+                               sandbox_agent.download_url(STDERR_PATH), stdout='stored.', stderr='pre-task err.')
         body = logs(api, execution)
-        assert body['stdout'] == '\nlive-0123456789' and body['stdout_truncated'] is True
-        assert body['stderr'] == 'rr\njob task err\n' and body['stderr_truncated'] is True
+        assert body['stdout'] == '.live-0123456789' and body['stdout_truncated'] is True
+        assert body['stderr'] == 'rr.job task err.' and body['stderr_truncated'] is True
+
+    def test_the_cap_counts_the_bytes_sent_not_the_bytes_stored(self, api, settings):
+        """A control character is six bytes of JSON (\\u0001), a quote two: the answer must stay within the cap."""
+        settings.LOGS_JSON_MAX_BYTES = 600
+        execution = make_execution(stdout='\x01' * 600, stderr='ok' + '"' * 400)
+        response = api.get(f'/job-executions/{execution.id}/logs/')
+        body = response.json()
+        assert body['stdout'] == '\x01' * 100 and body['stdout_truncated'] is True
+        assert body['stderr'] == '"' * 300 and body['stderr_truncated'] is True
+        assert len(response.content) < 2 * 600 + 2000  # both streams at the cap, plus the execution's fields
+
+    def test_a_stream_whose_json_fits_is_not_cut(self, api, settings):
+        settings.LOGS_JSON_MAX_BYTES = 600
+        body = logs(api, make_execution(stdout='\x01' * 100, stderr='é' * 300))
+        assert body['stdout'] == '\x01' * 100 and body['stderr'] == 'é' * 300
+        assert 'stdout_truncated' not in body and 'stderr_truncated' not in body
 
     def test_a_live_file_over_the_cap_is_read_by_range_to_its_tail(self, api, sandbox_agent, agent_node, settings):
         settings.LOGS_JSON_MAX_BYTES = 100_000

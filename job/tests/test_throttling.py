@@ -49,3 +49,30 @@ def test_a_forwarded_for_header_does_not_buy_a_fresh_budget(api, settings):
     answers = [api.get(f'/job-executions/{execution.id}/logs/', HTTP_X_FORWARDED_FOR=f'10.0.0.{n}').status_code
                for n in range(4)]
     assert answers == [200, 200, 429, 429]
+
+
+def test_with_tokens_each_token_has_its_own_budget_wherever_it_comes_from(api, settings):
+    settings.LOGS_THROTTLE_RATE = '1/min'
+    settings.API_TOKENS = ['first-token-0123456789', 'second-token-0123456789']
+    url = f'/job-executions/{make_execution().id}/logs/'
+
+    def status(token, address):
+        return api.get(url, HTTP_AUTHORIZATION=f'Token {token}', REMOTE_ADDR=address).status_code
+
+    assert status('first-token-0123456789', '10.0.0.1') == 200
+    assert status('first-token-0123456789', '10.0.0.2') == 429  # the same token from elsewhere
+    assert status('second-token-0123456789', '10.0.0.1') == 200  # another token from the same address
+
+
+def test_behind_one_proxy_the_client_is_the_address_it_appends(api, settings):
+    """NUM_PROXIES=1: X-Forwarded-For's last address, which the proxy adds; what a client wrote before it is ignored."""
+    settings.LOGS_THROTTLE_RATE = '1/min'
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, 'NUM_PROXIES': 1}
+    url = f'/job-executions/{make_execution().id}/logs/'
+
+    def status(forwarded_for):
+        return api.get(url, REMOTE_ADDR='127.0.0.1', HTTP_X_FORWARDED_FOR=forwarded_for).status_code
+
+    assert status('203.0.113.7') == 200
+    assert status('198.51.100.1, 203.0.113.7') == 429  # a made-up first address does not buy a new budget
+    assert status('203.0.113.8') == 200

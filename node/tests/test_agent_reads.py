@@ -1,22 +1,19 @@
 """Reading sandbox files by range through the agent's /files/read, against the real stand-in agent."""
+import contextlib
+import socket
+import threading
 import time
 
 import pytest
 
-from node.agent import AgentError, file_size, read_range, read_tails, read_url
+from node.agent import AgentError, answer_limit, file_size, read_range, read_tails
 from node.models import Node
+from node.sandbox_agent import SandboxRequestHandler, SandboxServer
 from scale.tests.timing import MARGIN
 
 
 def node(hostname, port):
     return Node(hostname=hostname, port=port, slave_id='S1')
-
-
-def test_the_read_url_keeps_the_agent_and_the_path():
-    url = 'https://agent1.example.com:5051/files/download.json?path=/a%20b/stdout'
-    assert read_url(url) == 'https://agent1.example.com:5051/files/read?path=%2Fa+b%2Fstdout'
-    with pytest.raises(AgentError):
-        read_url('http://agent1.example.com:5051/files/download.json')
 
 
 def test_a_range_spans_several_agent_reads_and_keeps_every_byte(sandbox_agent):
@@ -140,3 +137,93 @@ def test_credentials_are_sent_to_an_agent_that_requires_them_and_never_logged(st
     assert read_tails(agent, [url], max_bytes=10, timeout=MARGIN) == [None]
     assert "refused MESOS_AGENT_PRINCIPAL's" in caplog.text
     assert 'agent-s3cret' not in caplog.text and 'wrong-secret' not in caplog.text
+
+
+class FloodingAgent:
+    """Answers every read with 200 and a JSON body of `body_bytes` bytes, as fast as the reader takes them;
+    `sent` counts what the reader took before it hung up."""
+
+    def __init__(self, body_bytes):
+        self.body_bytes, self.sent, self.done = body_bytes, 0, threading.Event()
+        self._listener = socket.create_server(('127.0.0.1', 0))
+        self.port = self._listener.getsockname()[1]
+        threading.Thread(target=self._serve, daemon=True).start()
+
+    def _serve(self):
+        connection = self._listener.accept()[0]
+        with contextlib.suppress(OSError), connection:
+            connection.recv(65536)
+            head = f'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {self.body_bytes}\r\n\r\n'
+            connection.sendall(head.encode() + b'{"offset": 0, "data": "')
+            piece = b'x' * 65536
+            while self.sent < self.body_bytes:
+                self.sent += connection.send(piece)
+        self.done.set()
+
+    def close(self):
+        self._listener.close()
+
+
+def test_a_read_takes_no_more_than_a_few_times_the_length_asked():
+    """An agent answering 256 MiB to a 10-byte read is cut off near the limit, not read into memory."""
+    agent = FloodingAgent(256 * 1024 * 1024)
+    try:
+        with pytest.raises(AgentError, match='more than'):
+            read_range(node('127.0.0.1', agent.port), f'http://127.0.0.1:{agent.port}/f?path=/x', 0, 10,
+                       time.monotonic() + 30)
+        assert agent.done.wait(30), 'the agent was still sending after the reader gave up'
+        # Whatever the socket buffers took besides, far from the whole answer was sent.
+        assert agent.sent < agent.body_bytes / 4
+    finally:
+        agent.close()
+
+
+def test_an_answer_of_escaped_bytes_up_to_the_length_asked_is_within_the_limit(sandbox_agent):
+    content = bytes(range(32)) * 2048  # each control character becomes a six-byte JSON escape
+    sandbox_agent.write('/run/stdout', content)
+    agent, url = node(sandbox_agent.host, sandbox_agent.port), sandbox_agent.download_url('/run/stdout')
+    assert read_range(agent, url, 0, len(content), time.monotonic() + 5) == content
+    assert answer_limit(10) < 10_000
+
+
+class IPv6Server(SandboxServer):
+    address_family = socket.AF_INET6
+
+
+def test_an_agent_on_an_ipv6_node_is_read_at_its_bracketed_address(tmp_path):
+    (tmp_path / 'stdout').write_bytes(b'over IPv6\n')
+    try:
+        server = IPv6Server(('::1', 0), SandboxRequestHandler)
+    except OSError:
+        pytest.skip('no IPv6 loopback here')
+    server.sandbox_root = str(tmp_path)
+    threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True).start()
+    try:
+        port = server.server_address[1]
+        url = f'http://[::1]:{port}/files/download.json?path=/stdout'
+        assert read_range(node('::1', port), url, 0, 100, time.monotonic() + 5) == b'over IPv6\n'
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def test_a_compressed_answer_is_limited_by_its_decompressed_size():
+    """Real agents gzip their answers: 50 MiB that compress to 50 KiB must be cut off like any other flood."""
+    import gzip
+    body = gzip.compress(b'{"offset": 0, "data": "' + b'x' * (50 * 1024 * 1024) + b'"}', compresslevel=1)
+    listener = socket.create_server(('127.0.0.1', 0))
+
+    def serve():
+        connection = listener.accept()[0]
+        with contextlib.suppress(OSError), connection:
+            connection.recv(65536)
+            connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Encoding: gzip\r\n'
+                               b'Content-Length: %d\r\n\r\n' % len(body) + body)
+
+    threading.Thread(target=serve, daemon=True).start()
+    port = listener.getsockname()[1]
+    try:
+        with pytest.raises(AgentError, match='more than'):
+            read_range(node('127.0.0.1', port), f'http://127.0.0.1:{port}/f?path=/x', 0, 10, time.monotonic() + 30)
+    finally:
+        listener.close()

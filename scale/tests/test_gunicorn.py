@@ -1,7 +1,11 @@
 """The committed gunicorn configuration starts the app, serves its static assets without a CDN, and keeps
 answering while a request waits on a slow agent."""
+import os
 import socket
+import subprocess
+import sys
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import requests
 
@@ -46,3 +50,13 @@ def test_one_worker_keeps_answering_while_a_request_waits_on_an_agent(start_guni
             assert requests.get(f'{base}/healthz', timeout=60).status_code == 200
             assert not slow.done()
         assert slow.result().status_code == 200  # the agent hung up: the stored logs, at once
+
+
+def test_gunicorn_listens_on_loopback_unless_told_otherwise(tmp_path):
+    """An instance started without BIND is reachable only from its own host, where its proxy runs."""
+    environment = {key: value for key, value in os.environ.items() if key != 'BIND'}
+    environment['PROMETHEUS_MULTIPROC_DIR'] = str(tmp_path)
+    read_bind = "import runpy; print(runpy.run_path('scale/gunicorn.conf.py')['bind'])"
+    result = subprocess.run([sys.executable, '-c', read_bind], cwd=Path(__file__).resolve().parents[2],
+                            env=environment, capture_output=True, text=True, check=True)
+    assert result.stdout.strip() == '127.0.0.1:8000'

@@ -80,3 +80,10 @@ def test_rows_after_a_cursor_follow_the_order_nulls_included():
     assert ids_after([('node__hostname', False), ('id', False)], (None, nulls[0].id)) == [nulls[1].id]
     assert ids_after([('node__hostname', True), ('id', False)], (None, nulls[1].id)) == [with_node.id]
     assert ids_after([('node__hostname', False), ('id', False)], ('a', with_node.id)) == [n.id for n in nulls]
+
+
+def test_the_schema_describes_page_number_pages_with_a_count_and_keyset_pages_without():
+    from scale.pagination import EitherPagination
+    page_number, keyset = EitherPagination().get_paginated_response_schema({'type': 'array'})['anyOf']
+    assert 'count' in page_number['required'] and 'count' in page_number['properties']
+    assert 'count' not in keyset['properties'] and set(keyset['properties']) == {'next', 'previous', 'results'}

@@ -28,6 +28,8 @@ def start_up(**env):
     ({'SECRET_KEY': 'k', 'DATABASE_STATEMENT_TIMEOUT': '-1'}, 'DATABASE_STATEMENT_TIMEOUT'),
     ({'SECRET_KEY': 'k', 'CACHE_URL': 'memcached://cache:11211'}, 'CACHE_URL'),
     ({'SECRET_KEY': 'k', 'DATABASE_REPLICA_URLS': 'sqlite:///replica.db'}, 'DATABASE_REPLICA_URLS'),
+    ({'SECRET_KEY': 'k', 'REQUIRE_API_TOKENS': 'true'}, 'REQUIRE_API_TOKENS'),
+    ({'SECRET_KEY': 'k', 'REQUIRE_API_TOKENS': 'true', 'API_TOKENS': ''}, 'REQUIRE_API_TOKENS'),
     ({'SECRET_KEY': 'k', 'DATABASE_URL': None}, 'DATABASE_URL'),
     ({'SECRET_KEY': 'k', 'DEBUG': 'ture'}, 'DEBUG'),
     ({'SECRET_KEY': 'k', 'DATABASE_PREPARED_STATEMENTS': 'disabled'}, 'DATABASE_PREPARED_STATEMENTS'),
@@ -98,3 +100,22 @@ def test_the_example_environment_starts():
     example = dict(line.split('=', 1) for line in lines if line and not line.startswith('#'))
     result = start_up(**{**example, 'DATABASE_URL': 'sqlite:///example.sqlite3'})
     assert result.returncode == 0, result.stderr
+
+
+def load_the_application(**env):
+    """Import the WSGI application as gunicorn does; its output (the JSON log) is returned."""
+    environment = {key: value for key, value in os.environ.items() if key not in ('DEBUG', 'API_TOKENS')}
+    result = subprocess.run([sys.executable, '-c', 'import scale.wsgi'], cwd=ROOT, capture_output=True, text=True,
+                            env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings', 'SECRET_KEY': 'k', **env})
+    assert result.returncode == 0, result.stderr
+    return result.stdout + result.stderr
+
+
+@pytest.mark.parametrize('env, warned', [
+    ({}, True),
+    ({'DEBUG': 'true'}, False),
+    ({'API_TOKENS': 'a-token-of-sixteen-chars'}, False),
+    ({'API_TOKENS': 'a-token-of-sixteen-chars', 'REQUIRE_API_TOKENS': 'true'}, False),
+])
+def test_an_open_api_in_production_is_a_warning_at_start_up(env, warned):
+    assert ('"event": "api_open"' in load_the_application(**env)) == warned

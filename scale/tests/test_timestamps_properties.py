@@ -1,9 +1,10 @@
 """Properties of the timestamp parser over arbitrary input: it answers the right moment or refuses, never crashes."""
 import datetime
 
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from scale.tests.iso8601 import date_times, moments_in_every_form
 from scale.timestamps import TimestampError, parse_timestamp
 
 UTC = datetime.timezone.utc
@@ -81,3 +82,34 @@ def test_a_duration_counts_back_from_now(back):
     now = datetime.datetime(2026, 6, 1, tzinfo=UTC)
     seconds = int(back.total_seconds())
     assert parse_timestamp(f'PT{seconds}S', now=now) == now - datetime.timedelta(seconds=seconds)
+
+
+@settings(max_examples=500)
+@given(date_times())
+def test_anything_in_the_iso_8601_grammar_is_a_utc_moment_or_a_refusal_saying_why(text):
+    try:
+        parsed = parse_timestamp(text)
+    except TimestampError as error:
+        assert 'ISO-8601' in str(error) or 'zone' in str(error) or 'calendar' in str(error)
+    else:
+        assert parsed.utcoffset() == datetime.timedelta(0)
+
+
+@settings(max_examples=500)
+@given(moments_in_every_form())
+def test_every_form_of_a_zoned_date_time_is_read_as_the_moment_it_writes(example):
+    text, moment = example
+    assert parse_timestamp(text) == moment
+
+
+@given(st.sampled_from('+-'), st.integers(24, 99), st.integers(0, 99))
+def test_an_offset_of_a_day_or_more_or_of_60_minutes_is_refused_as_such(sign, hours, minutes):
+    with_hours = f'2015-01-01T00:00:00{sign}{hours:02}:{minutes:02}'
+    with_minutes = f'2015-01-01T00:00:00{sign}00:{minutes + 60 if minutes < 40 else 99}'
+    for text in (with_hours, with_minutes):
+        try:
+            parse_timestamp(text)
+        except TimestampError as error:
+            assert 'zone offset out of range' in str(error)
+        else:
+            raise AssertionError(f'{text} was accepted')
