@@ -126,12 +126,13 @@ class TestRunning:
         assert response.content == '✓\n'.encode() and response['X-Log-Offset'] == str(stored + 9)
 
     def test_an_agent_that_requires_credentials_is_read_with_the_configured_ones(self, api, start_sandbox_agent,
-                                                                                   settings):
+                                                                                   settings, caplog):
         agent = start_sandbox_agent(credentials=('scale-logs', 'agent-s3cret'))
         agent.write(STDOUT_PATH, 'live\n')
         execution = running(make_node(hostname=agent.host, port=agent.port), agent.download_url(STDOUT_PATH))
         refused = text(api, execution)
-        assert refused.content == STORED.encode() and 'MESOS_AGENT_PRINCIPAL' in refused['X-Log-Warning']
+        assert refused.content == STORED.encode() and 'live log unavailable' in refused['X-Log-Warning']
+        assert 'requires credentials; set MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET' in caplog.text
         settings.MESOS_AGENT_PRINCIPAL, settings.MESOS_AGENT_SECRET = 'scale-logs', 'agent-s3cret'
         response = text(api, execution)
         assert response.content == (STORED + 'live\n').encode() and 'X-Log-Warning' not in response
