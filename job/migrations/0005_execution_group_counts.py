@@ -203,7 +203,7 @@ def install(apps, schema_editor):
         cursor.execute('SELECT current_schema()')
         schema = schema_editor.quote_name(cursor.fetchone()[0])
     # Locked first, so that the backfill and the triggers take over at the same instant (writers wait for the
-    # migration's transaction: seconds at ten million executions).
+    # migration's transaction: about a minute at ten million executions).
     schema_editor.execute('LOCK TABLE job_exe, job IN SHARE ROW EXCLUSIVE MODE')
     schema_editor.execute(TABLE)
     for function in (ADD_FUNCTION, EXECUTIONS_FUNCTION, MOVE_FUNCTION, JOBS_FUNCTION, RECOUNT_FUNCTION):
@@ -217,7 +217,8 @@ def remove(apps, schema_editor):
         return
     for table, trigger in TRIGGERS:
         schema_editor.execute(f'DROP TRIGGER IF EXISTS {trigger} ON "{table}"')
-    for function in ('api_count_executions()', 'api_move_execution()', 'api_count_job_executions()', 'api_recount_executions()',
+    for function in ('api_count_executions()', 'api_move_execution()', 'api_count_job_executions()',
+                     'api_recount_executions()',
                      'api_add_executions(varchar, bigint, bigint, bigint)'):
         schema_editor.execute(f'DROP FUNCTION IF EXISTS {function}')
     schema_editor.execute(f'DROP TABLE IF EXISTS {COUNT_TABLE}')

@@ -2,7 +2,7 @@
 
 Needed after writes the counting triggers did not see: a restore or load made with triggers disabled
 (`pg_restore --disable-triggers`, `session_replication_role = replica`), or a TRUNCATE while they were dropped.
-Scale's writes to job_exe and job wait until it finishes (seconds at ten million executions).
+Scale's writes to job_exe and job wait until it finishes (about a minute at ten million executions).
 """
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
