@@ -2,15 +2,16 @@
 missing fails the run instead, so CI cannot pass without running what needs PostgreSQL, a replica, Redis or
 the browser.
 
-The convention: such a skip says so in its reason, e.g. "redis-server is not installed", "chromium is not
-available", "could not import 'playwright'". Skips for another reason ("runs in the PostgreSQL pass") stay skips.
+The convention: such a skip says so in its reason, e.g. "redis-server is not installed", "/usr/bin/chromium is
+missing", "could not import 'playwright'". Skips for another reason ("runs in the PostgreSQL pass") stay skips.
 """
 import os
 import re
 
 import pytest
 
-MISSING_SERVICE = re.compile(r'not installed|not available|unavailable|cannot be started|could not import', re.I)
+MISSING_SERVICE = re.compile(r'not installed|not available|unavailable|is missing|cannot be started|could not import',
+                             re.I)
 
 
 def skip_reason(report):
