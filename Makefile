@@ -5,7 +5,7 @@ PYTHON := $(VENV)/bin/python
 # A key and an SQLite database for local use only; production sets SECRET_KEY and DATABASE_URL in its environment.
 LOCAL_ENV := SECRET_KEY=$${SECRET_KEY:-local-development-only} DATABASE_URL=$${DATABASE_URL:-sqlite:///$(CURDIR)/db.sqlite3}
 
-.PHONY: venv run serve test test-services test-sqlite test-postgres clean bench bench-memory bench-writers bench-counts load
+.PHONY: venv static run serve test test-services test-sqlite test-postgres clean bench bench-memory bench-ui bench-writers bench-counts load
 
 venv: $(VENV)/.installed
 
@@ -14,15 +14,20 @@ $(VENV)/.installed: requirements.txt requirements-dev.txt
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-run: venv
+# The UI's and the API docs' assets under content-hashed names, in staticfiles/ (whitenoise serves them).
+static: venv
+	$(LOCAL_ENV) $(PYTHON) manage.py collectstatic --noinput --verbosity 0
+
+run: venv static
 	$(LOCAL_ENV) $(PYTHON) manage.py migrate --noinput
 	$(LOCAL_ENV) $(PYTHON) manage.py demo_data
+	@echo "== The UI: http://127.0.0.1:8000/ (the API: http://127.0.0.1:8000/job-executions/)"
 	@# The stand-in agent feeds running executions' logs in the background until runserver exits.
 	$(LOCAL_ENV) $(PYTHON) manage.py demo_agent & agent=$$!; trap 'kill $$agent 2>/dev/null' EXIT INT TERM; \
-	$(LOCAL_ENV) $(PYTHON) manage.py runserver 127.0.0.1:8000
+	$(LOCAL_ENV) $(PYTHON) manage.py runserver --nostatic 127.0.0.1:8000
 
 # Production server: configure it with the environment variables in docs/operations.md.
-serve: venv
+serve: venv static
 	$(VENV)/bin/gunicorn -c scale/gunicorn.conf.py scale.wsgi
 
 test: test-sqlite test-postgres
@@ -31,20 +36,25 @@ test: test-sqlite test-postgres
 test-services:
 	scripts/install-test-services
 
-test-sqlite: venv test-services
+test-sqlite: venv test-services static
 	@echo "== Test suite on SQLite"
 	env -u DATABASE_URL $(LOCAL_ENV) $(PYTHON) -m pytest
 
-test-postgres: venv test-services
+test-postgres: venv test-services static
 	@echo "== Test suite on PostgreSQL"
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) -m pytest
 
 clean:
-	rm -rf $(VENV) db.sqlite3
+	rm -rf $(VENV) db.sqlite3 staticfiles screenshots
 
 # `make bench` measures at 1,000,000 executions (about five minutes here); BENCH_ARGS="--executions 100000" for less.
 bench: venv
 	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/run.py --doc docs/performance.md $(BENCH_ARGS)
+
+# The UI in headless Chromium: a 200,000-line running log and the list at 1,000,000 executions (docs/performance.md,
+# "The UI"); BENCH_ARGS="--executions 100000" for less.
+bench-ui: venv static test-services
+	$(LOCAL_ENV) scripts/with-postgres $(PYTHON) bench/ui.py $(BENCH_ARGS)
 
 # A gunicorn worker serving page_size=1000 a thousand times: its memory, printed as it goes.
 bench-memory: venv

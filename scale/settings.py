@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     'error',
     'node',
     'job',
+    'ui',
 ]
 
 MIDDLEWARE = [
@@ -166,7 +167,14 @@ USE_I18N = False
 USE_TZ = True
 
 STATIC_URL = 'static/'
-# The browsable API's assets are served straight from the installed apps: no collectstatic step to forget.
+# `collectstatic` (run by make run, make test and make serve) puts every asset here under a content-hashed
+# name, which whitenoise serves with a year-long, immutable Cache-Control. Until it has run, the assets are
+# served from the apps under their plain names.
+STATIC_ROOT = BASE_DIR / 'staticfiles'
+STORAGES = {
+    'default': {'BACKEND': 'django.core.files.storage.FileSystemStorage'},
+    'staticfiles': {'BACKEND': 'scale.staticfiles.HashedStaticFiles'},
+}
 WHITENOISE_USE_FINDERS = True
 
 REST_FRAMEWORK = {
@@ -221,6 +229,11 @@ SPECTACULAR_SETTINGS = {
         'JobExecutionStatusEnum': 'job.models.JobExecution.Status',
     },
 }
+
+# The operators' UI (ui/): how often a page polls the API while it is visible, and how many log lines it keeps.
+UI_REFRESH_SECONDS = env_float('UI_REFRESH_SECONDS', 5.0)
+UI_LOG_POLL_SECONDS = env_float('UI_LOG_POLL_SECONDS', 1.0)
+UI_LOG_MAX_LINES = env_int('UI_LOG_MAX_LINES', 300_000)
 
 # Live logs are read from the Mesos agents with these limits, so a dead or slow agent never stalls a request.
 MESOS_AGENT_TIMEOUT = env_float('MESOS_AGENT_TIMEOUT', 5.0)

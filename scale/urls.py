@@ -21,6 +21,7 @@ urlpatterns = [
     # A page: GET and HEAD only (DRF's OPTIONS metadata has no template to render it in).
     path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema', http_method_names=['get', 'head']),
          name='swagger-ui'),
+    path('', include('ui.urls')),
 ]
 
 handler400 = 'scale.exceptions.bad_request'

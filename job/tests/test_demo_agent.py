@@ -19,6 +19,6 @@ def test_running_executions_are_pointed_at_the_stand_in_and_their_files_grow(tmp
     assert running.current_stdout_url.startswith(f'http://127.0.0.1:{running.node.port}/files/download.json?path=')
     path = running.current_stdout_url.split('path=')[1]
     lines = (tmp_path / path.lstrip('/')).read_text().splitlines()
-    assert len(lines) == 5 and lines[-1].endswith('step 5 done ✓')
-    assert 'warning: step 5' in (tmp_path / running.current_stderr_url.split('path=')[1].lstrip('/')).read_text()
+    assert len(lines) == 5 and lines[-1].endswith('step 5 \x1b[32mdone ✓\x1b[0m')
+    assert 'warning\x1b[0m: step 5' in (tmp_path / running.current_stderr_url.split('path=')[1].lstrip('/')).read_text()
     assert JobExecution.objects.get(pk=finished.pk).current_stdout_url is None

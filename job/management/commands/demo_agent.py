@@ -61,11 +61,19 @@ def point_executions_at_agent(root, port, count):
     return files
 
 
+GREEN, YELLOW, RESET = '\x1b[32m', '\x1b[33m', '\x1b[0m'
+
+
 def append_lines(files, tick):
+    """A line a second, in colour as a terminal shows it; every tenth, a progress bar redrawn with carriage returns."""
     for execution_id, paths in files.items():
-        _append(paths['stdout'], f'{time.strftime("%H:%M:%S")} execution {execution_id}: step {tick} done ✓\n')
+        stamp = time.strftime('%H:%M:%S')
+        _append(paths['stdout'], f'{stamp} execution {execution_id}: step {tick} {GREEN}done ✓{RESET}\n')
+        if tick % 10 == 0:
+            bars = '\r'.join(f'upload [{"#" * n}{"." * (10 - n)}] {n * 10}%' for n in range(11))
+            _append(paths['stdout'], f'{bars}\n')
         if tick % 5 == 0:
-            _append(paths['stderr'], f'{time.strftime("%H:%M:%S")} warning: step {tick} was slow\n')
+            _append(paths['stderr'], f'{stamp} {YELLOW}warning{RESET}: step {tick} was slow\n')
 
 
 def _append(path, line):
