@@ -13,9 +13,17 @@ from pathlib import Path
 import pytest
 import requests
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from node.sandbox_agent import start_in_thread
+
+# Under CI=true a skip for want of a real service fails the run (see its docstring for the convention).
+pytest_plugins = ['scale.tests.ci_skips']
+
+# No per-example time limit: a busy machine makes examples slow, and speed is shown by benchmarks, not tests.
+hypothesis_settings.register_profile('suite', deadline=None)
+hypothesis_settings.load_profile('suite')
 
 
 @pytest.fixture
@@ -40,11 +48,26 @@ class SandboxAgent:
 
 
 @pytest.fixture
-def sandbox_agent(tmp_path):
-    server = start_in_thread(tmp_path)
-    yield SandboxAgent(server, tmp_path)
-    server.shutdown()
-    server.server_close()
+def start_sandbox_agent(tmp_path):
+    """Start stand-in agents over sandbox directories under tmp_path, each with its own Mesos behaviour
+    (page_size, past_end_answers_size, credentials: see node/sandbox_agent.py)."""
+    servers = []
+
+    def start(**behaviour):
+        root = tmp_path / f'sandbox-{len(servers)}'
+        root.mkdir()
+        servers.append(start_in_thread(root, **behaviour))
+        return SandboxAgent(servers[-1], root)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def sandbox_agent(start_sandbox_agent):
+    return start_sandbox_agent()
 
 
 @pytest.fixture

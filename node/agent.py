@@ -178,14 +178,35 @@ def _read_call(node, url, offset, length, deadline):
     try:
         # A redirect could lead anywhere: only the node's own answer counts (3xx is an agent error below).
         with _session.get(
-            address, params=params, timeout=(timeout, timeout), stream=True, allow_redirects=False
+            address,
+            params=params,
+            timeout=(timeout, timeout),
+            stream=True,
+            allow_redirects=False,
+            auth=agent_credentials(),
         ) as response:
+            if response.status_code == 401:
+                raise AgentError(
+                    f'{address} answered HTTP 401: the agent requires credentials; '
+                    + (
+                        "it refused MESOS_AGENT_PRINCIPAL's"
+                        if agent_credentials()
+                        else 'set MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET'
+                    )
+                )
             if response.status_code != 200:
                 raise AgentError(f'{address} answered HTTP {response.status_code}')
             body = _body_by_deadline(response, address, deadline, answer_limit(length))
             return _json_object(body, address)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
         raise AgentError(f'{address} could not be read: {error}')
+
+
+def agent_credentials():
+    """(principal, secret) for agents that require HTTP authentication, or None."""
+    if settings.MESOS_AGENT_PRINCIPAL:
+        return settings.MESOS_AGENT_PRINCIPAL, settings.MESOS_AGENT_SECRET
+    return None
 
 
 def answer_limit(length):

@@ -241,6 +241,11 @@ UI_LOG_MAX_LINES = env_int('UI_LOG_MAX_LINES', 300_000)
 
 # Live logs are read from the Mesos agents with these limits, so a dead or slow agent never stalls a request.
 MESOS_AGENT_TIMEOUT = env_float('MESOS_AGENT_TIMEOUT', 5.0)
+# Agents started with --authenticate_http_readonly answer 401 to reads without these (HTTP Basic). Never logged.
+MESOS_AGENT_PRINCIPAL = os.environ.get('MESOS_AGENT_PRINCIPAL', '')
+MESOS_AGENT_SECRET = os.environ.get('MESOS_AGENT_SECRET', '')
+if bool(MESOS_AGENT_PRINCIPAL) != bool(MESOS_AGENT_SECRET):
+    raise ImproperlyConfigured('MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET are set together or not at all.')
 
 # Logs endpoints. The most bytes one plain-text answer (or one chunk of a follow) carries:
 LOGS_MAX_BYTES = env_int('LOGS_MAX_BYTES', 2 * 1024 * 1024)

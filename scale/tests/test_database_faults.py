@@ -15,6 +15,7 @@ import requests
 
 from scale.tests.postgres_clusters import Cluster, free_port, make_workdir, postgres_bin_dir
 from scale.tests.processes import run_django
+from scale.tests.timing import MARGIN
 
 pytestmark = [
     pytest.mark.skipif(
@@ -68,7 +69,8 @@ def test_answers_503_json_while_postgresql_is_down_and_recovers_when_it_is_back(
     try:
         for path in paths:
             response = requests.get(f'{base}{path}', timeout=10)
-            assert response.status_code == 503 and response.elapsed.total_seconds() < 5
+            assert response.status_code == 503
+            assert response.elapsed.total_seconds() < float(CONNECT_TIMEOUT) + MARGIN
             assert response.json()['detail'] == 'The database is unavailable; try again later.'
             assert response.headers['Retry-After'] == '5'
         assert requests.get(f'{base}/readyz', timeout=10).status_code == 503
@@ -97,11 +99,23 @@ def test_a_statement_past_the_timeout_is_cancelled_and_answers_503(cluster, star
         cursor.execute('LOCK TABLE job_exe IN ACCESS EXCLUSIVE MODE')
         started = time.monotonic()
         response = requests.get(f'{base}/job-executions/', timeout=10)
-        assert time.monotonic() - started < 5
+        assert time.monotonic() - started < 0.5 + MARGIN
         blocker.rollback()
     assert response.status_code == 503
     assert response.json()['detail'].startswith('The database took too long to answer this request')
     assert statuses(base, ['/job-executions/']) == [200]  # the thread and its connection are free again
+
+
+def wait_for_a_query_waiting_on_a_lock(cluster):
+    with contextlib.closing(psycopg2.connect(cluster.url)) as observer:
+        observer.autocommit = True
+        with observer.cursor() as cursor:
+            for _ in range(3000):
+                cursor.execute('SELECT count(*) FROM pg_locks WHERE NOT granted')
+                if cursor.fetchone()[0]:
+                    return
+                time.sleep(0.01)
+    pytest.fail('no query waited on the lock within 30 s')
 
 
 def test_a_request_in_flight_when_postgresql_stops_answers_503(cluster, start_gunicorn):
@@ -110,15 +124,18 @@ def test_a_request_in_flight_when_postgresql_stops_answers_503(cluster, start_gu
     try:
         blocker.cursor().execute('LOCK TABLE job_exe IN ACCESS EXCLUSIVE MODE')
         with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
-            waiting = pool.submit(requests.get, f'{base}/job-executions/', timeout=10)
-            time.sleep(0.5)  # the request's query now waits on the lock, inside PostgreSQL
+            waiting = pool.submit(requests.get, f'{base}/job-executions/', timeout=60)
+            wait_for_a_query_waiting_on_a_lock(cluster)
             cluster.stop(mode='fast')
+            stopped = time.monotonic()
             response = waiting.result()
+            answered_after_stop = time.monotonic() - stopped
     finally:
         with contextlib.suppress(psycopg2.Error):
             blocker.close()
         cluster.start()
     assert response.status_code == 503
     assert response.json() == {'detail': 'The database is unavailable; try again later.'}
-    assert 0.4 < response.elapsed.total_seconds() < 5  # it waited inside PostgreSQL, and not for long after
+    # It waited inside PostgreSQL (seen above), and was answered once the server stopped, not at some timeout.
+    assert answered_after_stop < MARGIN
     assert statuses(base, ['/job-executions/']) == [200]

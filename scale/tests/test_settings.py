@@ -40,6 +40,7 @@ def start_up(**env):
         ({'SECRET_KEY': 'k', 'DEBUG': 'ture'}, 'DEBUG'),
         ({'SECRET_KEY': 'k', 'DATABASE_PREPARED_STATEMENTS': 'disabled'}, 'DATABASE_PREPARED_STATEMENTS'),
         ({'SECRET_KEY': 'k', 'LOG_LEVEL': 'LOUD'}, 'LOG_LEVEL'),
+        ({'SECRET_KEY': 'k', 'MESOS_AGENT_PRINCIPAL': 'scale', 'MESOS_AGENT_SECRET': None}, 'MESOS_AGENT_SECRET'),
     ],
 )
 def test_bad_configuration_stops_start_up_naming_the_variable(env, variable):
