@@ -30,7 +30,12 @@ run: venv static
 serve: venv static
 	$(VENV)/bin/gunicorn -c scale/gunicorn.conf.py scale.wsgi
 
-test: test-sqlite test-postgres
+test: lint test-sqlite test-postgres
+
+# ruff (configured in pyproject.toml): lint, and the formatting `ruff format` gives.
+lint: venv
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
 
 # PostgreSQL and Redis binaries for the replication and shared-cache tests, which start their own servers.
 test-services:

@@ -1,4 +1,5 @@
 """Fixtures shared by every app's tests: an API client, a real stand-in Mesos agent and gunicorn on loopback."""
+
 import contextlib
 import os
 import signal
@@ -12,9 +13,17 @@ from pathlib import Path
 import pytest
 import requests
 from django.core.cache import cache
+from hypothesis import settings as hypothesis_settings
 from rest_framework.test import APIClient
 
 from node.sandbox_agent import start_in_thread
+
+# Under CI=true a skip for want of a real service fails the run (see its docstring for the convention).
+pytest_plugins = ['scale.tests.ci_skips']
+
+# No per-example time limit: a busy machine makes examples slow, and speed is shown by benchmarks, not tests.
+hypothesis_settings.register_profile('suite', deadline=None)
+hypothesis_settings.load_profile('suite')
 
 
 @pytest.fixture
@@ -39,11 +48,26 @@ class SandboxAgent:
 
 
 @pytest.fixture
-def sandbox_agent(tmp_path):
-    server = start_in_thread(tmp_path)
-    yield SandboxAgent(server, tmp_path)
-    server.shutdown()
-    server.server_close()
+def start_sandbox_agent(tmp_path):
+    """Start stand-in agents over sandbox directories under tmp_path, each with its own Mesos behaviour
+    (page_size, past_end_answers_size, credentials: see node/sandbox_agent.py)."""
+    servers = []
+
+    def start(**behaviour):
+        root = tmp_path / f'sandbox-{len(servers)}'
+        root.mkdir()
+        servers.append(start_in_thread(root, **behaviour))
+        return SandboxAgent(servers[-1], root)
+
+    yield start
+    for server in servers:
+        server.shutdown()
+        server.server_close()
+
+
+@pytest.fixture
+def sandbox_agent(start_sandbox_agent):
+    return start_sandbox_agent()
 
 
 @pytest.fixture
@@ -106,20 +130,33 @@ def start_gunicorn(tmp_path):
 
     def start(make_serve=False, **env):
         port = free_port()
-        defaults = {} if make_serve else {
-            'WEB_CONCURRENCY': '1', 'GUNICORN_THREADS': '2', 'LOGS_FOLLOW_MAX_CONCURRENT': '1',
-            'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
-            'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'),
-        }
+        defaults = (
+            {}
+            if make_serve
+            else {
+                'WEB_CONCURRENCY': '1',
+                'GUNICORN_THREADS': '2',
+                'LOGS_FOLLOW_MAX_CONCURRENT': '1',
+                'DATABASE_URL': f'sqlite:///{tmp_path / "db.sqlite3"}',
+                'PROMETHEUS_MULTIPROC_DIR': str(tmp_path / f'metrics-{port}'),
+            }
+        )
         env = {**os.environ, 'BIND': f'127.0.0.1:{port}', **defaults, **env}
         env = {name: value for name, value in env.items() if value is not None}
-        command = ['make', '--no-print-directory', 'serve'] if make_serve else \
-            [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi']
+        command = (
+            ['make', '--no-print-directory', 'serve']
+            if make_serve
+            else [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi']
+        )
         # Its output goes to a file, not a pipe: a pipe nobody reads fills up and stalls a chatty server.
         output_path = tmp_path / f'gunicorn-{port}.log'
         with open(output_path, 'wb') as output:
             server = subprocess.Popen(
-                command, cwd=Path(__file__).parent, env=env, stdout=output, stderr=subprocess.STDOUT,
+                command,
+                cwd=Path(__file__).parent,
+                env=env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
                 start_new_session=True,  # its own process group, so stopping it ends its workers too
             )
         server.output_path = output_path

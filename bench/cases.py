@@ -1,4 +1,5 @@
 """The benchmark's cases: a path on the service and the floor that builds the same answer by hand."""
+
 from django.db import connection
 
 from bench import floor
@@ -26,21 +27,35 @@ def cases(executions):
     def page(where='TRUE', params=(), order='e.last_modified, e.id', tables='job_exe e', page=1, size=100, **query):
         def build(cursor):
             return floor.list_page(cursor, where, list(params), order, page, size, '', query, tables)
+
         return build
 
     return [
         Case('default list', '/job-executions/', page()),
         Case('page_size=1000', '/job-executions/?page_size=1000', page(size=1000)),
-        Case('status=FAILED & job_type_name=type-3', '/job-executions/?status=FAILED&job_type_name=type-3',
-             page("e.status IN (%s) AND t.name IN (%s)", ['FAILED', 'type-3'], tables=JOINED_TYPES)),
-        Case('time range (one week)', f'/job-executions/?started={week[0]}&ended={week[1]}',
-             page('e.last_modified >= %s AND e.last_modified <= %s', week)),
+        Case(
+            'status=FAILED & job_type_name=type-3',
+            '/job-executions/?status=FAILED&job_type_name=type-3',
+            page('e.status IN (%s) AND t.name IN (%s)', ['FAILED', 'type-3'], tables=JOINED_TYPES),
+        ),
+        Case(
+            'time range (one week)',
+            f'/job-executions/?started={week[0]}&ended={week[1]}',
+            page('e.last_modified >= %s AND e.last_modified <= %s', week),
+        ),
         Case('order=-last_modified', '/job-executions/?order=-last_modified', page(order='e.last_modified DESC, e.id')),
         Case(f'deep page (page={deep_page})', f'/job-executions/?page={deep_page}', page(page=deep_page)),
-        Case('deep page (cursor at the middle row)',
-             f'/job-executions/?cursor={encode_cursor(middle_keys, False)}',
-             lambda cursor: floor.keyset_page(cursor, middle_keys, 100), compare=('results',)),
+        Case(
+            'deep page (cursor at the middle row)',
+            f'/job-executions/?cursor={encode_cursor(middle_keys, False)}',
+            lambda cursor: floor.keyset_page(cursor, middle_keys, 100),
+            compare=('results',),
+        ),
         Case('details', f'/job-executions/{middle}/', lambda cursor: floor.details(cursor, middle), compare=None),
-        Case('finished logs', f'/job-executions/{finished}/logs/', lambda cursor: floor.finished_logs(cursor, finished),
-             compare=None),
+        Case(
+            'finished logs',
+            f'/job-executions/{finished}/logs/',
+            lambda cursor: floor.finished_logs(cursor, finished),
+            compare=None,
+        ),
     ]

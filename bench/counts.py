@@ -6,6 +6,7 @@ analyzes, serves with gunicorn as `make serve` does, and times each case over HT
 3 warm-ups). Each answer's `count` is checked against COUNT(*) of the same filters through the ORM (a scan). The
 results are saved as JSON (--save); with --compare (the JSON of another size) each case gets the ratio between them.
 """
+
 import argparse
 import itertools
 import json
@@ -17,22 +18,26 @@ from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import get, machine, percentile, statements_per_request, timings  # noqa: E402 (sets Django up)
-
 from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
 from bench import dataset  # noqa: E402
 from bench.cases import Case  # noqa: E402
+from bench.run import get, machine, percentile, statements_per_request, timings  # noqa: E402 (sets Django up)
 from bench.server import Gunicorn  # noqa: E402
 from job.filtersets import JobExecutionFilterSet  # noqa: E402
 from job.models import JobExecution  # noqa: E402
 
 # One value per filter, chosen so that every combination selects some executions (job type 5 is named type-3 and
 # is in category vector, see bench/dataset.py).
-GROUP_FILTERS = (('status', 'FAILED'), ('job_type_id', '5'), ('job_type_name', 'type-3'),
-                 ('job_type_category', 'vector'), ('node_id', '7'))
+GROUP_FILTERS = (
+    ('status', 'FAILED'),
+    ('job_type_id', '5'),
+    ('job_type_name', 'type-3'),
+    ('job_type_category', 'vector'),
+    ('node_id', '7'),
+)
 
 
 def parse_arguments():
@@ -47,15 +52,19 @@ def parse_arguments():
 def queries(executions):
     """(name, query string) of every case. The time range holds the same 1,000 executions at any size."""
     with connection.cursor() as cursor:
-        cursor.execute('SELECT min(last_modified), max(last_modified) FROM job_exe WHERE id BETWEEN %s AND %s',
-                       [executions // 2, executions // 2 + 999])
+        cursor.execute(
+            'SELECT min(last_modified), max(last_modified) FROM job_exe WHERE id BETWEEN %s AND %s',
+            [executions // 2, executions // 2 + 999],
+        )
         start, end = (moment.isoformat().replace('+00:00', 'Z') for moment in cursor.fetchone())
     cases = [('default list', ''), ('page_size=1000', 'page_size=1000')]
     for size in range(1, len(GROUP_FILTERS) + 1):
         for combination in itertools.combinations(GROUP_FILTERS, size):
             cases.append((' & '.join(name for name, _ in combination), urlencode(combination)))
-    cases += [('time range (1,000 executions)', urlencode({'started': start, 'ended': end})),
-              ('time range & status', urlencode({'started': start, 'ended': end, 'status': 'COMPLETED'}))]
+    cases += [
+        ('time range (1,000 executions)', urlencode({'started': start, 'ended': end})),
+        ('time range & status', urlencode({'started': start, 'ended': end, 'status': 'COMPLETED'})),
+    ]
     return cases
 
 
@@ -72,18 +81,28 @@ def measure(port, name, query, repeats):
     served = timings(lambda: get(port, path), repeats)
     count = json.loads(body)['count']
     statements = statements_per_request(Case(name, path), host=f'127.0.0.1:{port}')
-    return {'case': name, 'path': path, 'status': status, 'count': count, 'exact': count == scanned_count(query),
-            'statements': len(statements), 'median': statistics.median(served), 'p95': percentile(served, 95),
-            'statement_medians': [statement_median(sql, repeats) for sql in statements]}
+    return {
+        'case': name,
+        'path': path,
+        'status': status,
+        'count': count,
+        'exact': count == scanned_count(query),
+        'statements': len(statements),
+        'median': statistics.median(served),
+        'p95': percentile(served, 95),
+        'statement_medians': [statement_median(sql, repeats) for sql in statements],
+    }
 
 
 def statement_median(sql, repeats):
     """One of the answer's SQL statements (as Django sent it) run alone in this process: the version with the count,
     then the page."""
+
     def run():
         with connection.cursor() as cursor:
             cursor.execute(sql)
             cursor.fetchall()
+
     return statistics.median(timings(run, repeats))
 
 
@@ -92,23 +111,25 @@ def table(rows, executions, compared=None):
     head = f'| case | count at {executions:,} | exact | median ms (statement 1 / 2) |'
     rule = '|---|---|---|---|'
     if compared:
-        head += f" at {compared['executions']:,}: median ms (statement 1 / 2) | ratio: answer, statement 1 |"
+        head += f' at {compared["executions"]:,}: median ms (statement 1 / 2) | ratio: answer, statement 1 |'
         rule += '---|---|'
         before = {row['case']: row for row in compared['rows']}
     lines = [head, rule]
     for row in rows:
-        line = f"| {row['case']} | {row['count']:,} | {'yes' if row['exact'] else 'NO'} | {timed(row)} |"
+        line = f'| {row["case"]} | {row["count"]:,} | {"yes" if row["exact"] else "NO"} | {timed(row)} |'
         if compared and row['case'] in before:
             other = before[row['case']]
-            line += (f" {timed(other)} | {row['median'] / other['median']:.2f}, "
-                     f"{row['statement_medians'][0] / other['statement_medians'][0]:.2f} |")
+            line += (
+                f' {timed(other)} | {row["median"] / other["median"]:.2f}, '
+                f'{row["statement_medians"][0] / other["statement_medians"][0]:.2f} |'
+            )
         lines.append(line)
     return '\n'.join(lines)
 
 
 def timed(row):
     statements = ' / '.join(f'{seconds * 1000:.1f}' for seconds in row['statement_medians'])
-    return f"{row['median'] * 1000:.1f} ({statements})"
+    return f'{row["median"] * 1000:.1f} ({statements})'
 
 
 def main():
@@ -118,8 +139,11 @@ def main():
     recount = dataset.generate(arguments.executions)
     visible = dataset.analyze()
     preparation = time.monotonic() - started
-    print(f'{arguments.executions:,} executions generated, counted per group in {recount:.1f} s, analyzed '
-          f'(all-visible {visible:.0%}); {preparation:.0f} s in all', file=sys.stderr)
+    print(
+        f'{arguments.executions:,} executions generated, counted per group in {recount:.1f} s, analyzed '
+        f'(all-visible {visible:.0%}); {preparation:.0f} s in all',
+        file=sys.stderr,
+    )
     cases = queries(arguments.executions)
     connection.close()
     with Gunicorn() as server:
@@ -127,15 +151,24 @@ def main():
     with connection.cursor() as cursor:
         cursor.execute('SELECT count(*) FROM api_execution_count')
         groups = cursor.fetchone()[0]
-    result = {'executions': arguments.executions, 'machine': machine(), 'preparation_seconds': preparation,
-              'recount_seconds': recount, 'group_rows': groups, 'requests': arguments.requests, 'rows': rows}
+    result = {
+        'executions': arguments.executions,
+        'machine': machine(),
+        'preparation_seconds': preparation,
+        'recount_seconds': recount,
+        'group_rows': groups,
+        'requests': arguments.requests,
+        'rows': rows,
+    }
     save = Path(arguments.save or f'.run/counts-{arguments.executions}.json')
     save.parent.mkdir(parents=True, exist_ok=True)
     save.write_text(json.dumps(result, indent=1))
     compared = json.loads(Path(arguments.compare).read_text()) if arguments.compare else None
-    print(f"Measured {result['machine']['date']}, PostgreSQL {result['machine']['postgres']}, "
-          f"{arguments.executions:,} executions in {groups:,} group rows (recounted in {recount:.1f} s), "
-          f"{arguments.requests} requests per case:\n")
+    print(
+        f'Measured {result["machine"]["date"]}, PostgreSQL {result["machine"]["postgres"]}, '
+        f'{arguments.executions:,} executions in {groups:,} group rows (recounted in {recount:.1f} s), '
+        f'{arguments.requests} requests per case:\n'
+    )
     print(table(rows, arguments.executions, compared))
 
 

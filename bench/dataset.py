@@ -2,6 +2,7 @@
 
 Every large table is filled by one INSERT ... SELECT generate_series, so a million executions take minutes, not hours.
 """
+
 import time
 
 from django.db import connection
@@ -145,7 +146,9 @@ def analyze(attempts=10):
         connection.close()  # a fresh session holds no snapshot of its own
         with connection.cursor() as cursor:
             cursor.execute('VACUUM (FREEZE, ANALYZE)')
-            cursor.execute("SELECT relallvisible::float / greatest(relpages, 1) FROM pg_class WHERE relname = 'job_exe'")
+            cursor.execute(
+                "SELECT relallvisible::float / greatest(relpages, 1) FROM pg_class WHERE relname = 'job_exe'"
+            )
             visible = cursor.fetchone()[0]
         if visible > 0.99:
             break

@@ -2,26 +2,102 @@
 
 Timestamps are formatted by PostgreSQL in the API's form (UTC, milliseconds, Z), so Python only nests tuples.
 """
+
 import json
 from urllib.parse import urlencode
 
-EXECUTION = ['id', 'status', 'command_arguments', 'timeout', 'pre_started', 'pre_completed', 'pre_exit_code',
-             'job_started', 'job_completed', 'job_exit_code', 'post_started', 'post_completed', 'post_exit_code',
-             'created', 'queued', 'started', 'ended', 'last_modified']
-EXECUTION_DETAILS = ['environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
-                     'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url', 'results_manifest']
-JOB_TYPE = ['id', 'name', 'version', 'title', 'description', 'category', 'author_name', 'author_url', 'is_system',
-            'is_long_running', 'is_active', 'is_operational', 'is_paused', 'icon_code']
+EXECUTION = [
+    'id',
+    'status',
+    'command_arguments',
+    'timeout',
+    'pre_started',
+    'pre_completed',
+    'pre_exit_code',
+    'job_started',
+    'job_completed',
+    'job_exit_code',
+    'post_started',
+    'post_completed',
+    'post_exit_code',
+    'created',
+    'queued',
+    'started',
+    'ended',
+    'last_modified',
+]
+EXECUTION_DETAILS = [
+    'environment',
+    'cpus_scheduled',
+    'mem_scheduled',
+    'disk_in_scheduled',
+    'disk_out_scheduled',
+    'disk_total_scheduled',
+    'results',
+    'current_stdout_url',
+    'current_stderr_url',
+    'results_manifest',
+]
+JOB_TYPE = [
+    'id',
+    'name',
+    'version',
+    'title',
+    'description',
+    'category',
+    'author_name',
+    'author_url',
+    'is_system',
+    'is_long_running',
+    'is_active',
+    'is_operational',
+    'is_paused',
+    'icon_code',
+]
 JOB = ['id', 'status', 'priority', 'num_exes']
-JOB_DETAILS = ['timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required',
-               'created', 'queued', 'started', 'ended', 'last_status_change', 'last_modified']
+JOB_DETAILS = [
+    'timeout',
+    'max_tries',
+    'cpus_required',
+    'mem_required',
+    'disk_in_required',
+    'disk_out_required',
+    'created',
+    'queued',
+    'started',
+    'ended',
+    'last_status_change',
+    'last_modified',
+]
 NODE = ['id', 'hostname', 'port', 'slave_id']
-NODE_DETAILS = ['pause_reason', 'is_paused', 'is_paused_errors', 'is_active', 'archived', 'created', 'last_offer',
-                'last_modified']
+NODE_DETAILS = [
+    'pause_reason',
+    'is_paused',
+    'is_paused_errors',
+    'is_active',
+    'archived',
+    'created',
+    'last_offer',
+    'last_modified',
+]
 ERROR = ['id', 'name', 'title', 'description', 'category']
-TIMESTAMPS = {'pre_started', 'pre_completed', 'job_started', 'job_completed', 'post_started', 'post_completed',
-              'created', 'queued', 'started', 'ended', 'last_modified', 'last_status_change', 'archived',
-              'last_offer', 'occurred'}
+TIMESTAMPS = {
+    'pre_started',
+    'pre_completed',
+    'job_started',
+    'job_completed',
+    'post_started',
+    'post_completed',
+    'created',
+    'queued',
+    'started',
+    'ended',
+    'last_modified',
+    'last_status_change',
+    'archived',
+    'last_offer',
+    'occurred',
+}
 
 FROM = """FROM job_exe e JOIN job j ON j.id = e.job_id JOIN job_type t ON t.id = j.job_type_id
           LEFT JOIN node n ON n.id = e.node_id LEFT JOIN error r ON r.id = e.error_id"""
@@ -29,13 +105,23 @@ FROM = """FROM job_exe e JOIN job j ON j.id = e.job_id JOIN job_type t ON t.id =
 
 def columns(alias, names):
     return ', '.join(
-        f"to_char({alias}.{name} AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.MS\"Z\"')" if name in TIMESTAMPS
-        else f'{alias}.{name}' for name in names)
+        f'to_char({alias}.{name} AT TIME ZONE \'UTC\', \'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"\')'
+        if name in TIMESTAMPS
+        else f'{alias}.{name}'
+        for name in names
+    )
 
 
-LIST_COLUMNS = ', '.join([
-    columns('e', EXECUTION), columns('j', JOB), 'j.job_type_rev_id, j.event_id, j.error_id', columns('t', JOB_TYPE),
-    columns('n', NODE), columns('r', ERROR)])
+LIST_COLUMNS = ', '.join(
+    [
+        columns('e', EXECUTION),
+        columns('j', JOB),
+        'j.job_type_rev_id, j.event_id, j.error_id',
+        columns('t', JOB_TYPE),
+        columns('n', NODE),
+        columns('r', ERROR),
+    ]
+)
 
 
 class Row:
@@ -46,7 +132,7 @@ class Row:
 
     def take(self, names):
         start, self.position = self.position, self.position + len(names)
-        return dict(zip(names, self.values[start:self.position]))
+        return dict(zip(names, self.values[start : self.position]))
 
     def take_optional(self, names):
         taken = self.take(names)
@@ -63,8 +149,16 @@ def list_result(row):
     result = row.take(EXECUTION)
     job = row.take(JOB)
     job_type_rev, event, job_error = row.reference(), row.reference(), row.reference()
-    job = {'id': job['id'], 'job_type': row.take(JOB_TYPE), 'job_type_rev': job_type_rev, 'event': event,
-           'error': job_error, 'status': job['status'], 'priority': job['priority'], 'num_exes': job['num_exes']}
+    job = {
+        'id': job['id'],
+        'job_type': row.take(JOB_TYPE),
+        'job_type_rev': job_type_rev,
+        'event': event,
+        'error': job_error,
+        'status': job['status'],
+        'priority': job['priority'],
+        'num_exes': job['num_exes'],
+    }
     return {**result, 'job': job, 'node': row.take_optional(NODE), 'error': row.take_optional(ERROR)}
 
 
@@ -73,16 +167,22 @@ def list_page(cursor, where, params, order, page, page_size, base_url, query, ta
 
     `tables` are those the filter needs, so the count and the ids join nothing else.
     """
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         SELECT (SELECT count(*) FROM {tables} WHERE {where}), {LIST_COLUMNS}
         {FROM}
         WHERE e.id IN (SELECT e.id FROM {tables} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s)
-        ORDER BY {order}""", params * 2 + [page_size, (page - 1) * page_size])
+        ORDER BY {order}""",
+        params * 2 + [page_size, (page - 1) * page_size],
+    )
     rows = cursor.fetchall()
     count = rows[0][0] if rows else 0
-    body = {'count': count, 'next': _page_link(base_url, query, page + 1) if page * page_size < count else None,
-            'previous': _page_link(base_url, query, page - 1) if page > 1 else None,
-            'results': [list_result(Row(values[1:])) for values in rows]}
+    body = {
+        'count': count,
+        'next': _page_link(base_url, query, page + 1) if page * page_size < count else None,
+        'previous': _page_link(base_url, query, page - 1) if page > 1 else None,
+        'results': [list_result(Row(values[1:])) for values in rows],
+    }
     return json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode()
 
 
@@ -95,12 +195,18 @@ def _page_link(base_url, query, page):
 
 def keyset_page(cursor, after, page_size):
     """A keyset page in the default order: rows after (last_modified, id), no count."""
-    cursor.execute(f"""
+    cursor.execute(
+        f"""
         SELECT {LIST_COLUMNS} {FROM}
-        WHERE (e.last_modified, e.id) > (%s, %s) ORDER BY e.last_modified, e.id LIMIT %s""", [*after, page_size + 1])
+        WHERE (e.last_modified, e.id) > (%s, %s) ORDER BY e.last_modified, e.id LIMIT %s""",
+        [*after, page_size + 1],
+    )
     rows = cursor.fetchall()
-    body = {'next': 'more' if len(rows) > page_size else None, 'previous': 'back',
-            'results': [list_result(Row(values)) for values in rows[:page_size]]}
+    body = {
+        'next': 'more' if len(rows) > page_size else None,
+        'previous': 'back',
+        'results': [list_result(Row(values)) for values in rows[:page_size]],
+    }
     return json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode()
 
 
@@ -123,11 +229,18 @@ def details(cursor, pk):
     job = body['job']
     job.update(row.take(JOB_DETAILS))
     revision = row.take(['revision_num', 'job_type'])
-    job['job_type_rev'] = {'id': job['job_type_rev']['id'], 'job_type': {'id': revision['job_type']},
-                           'revision_num': revision['revision_num']}
+    job['job_type_rev'] = {
+        'id': job['job_type_rev']['id'],
+        'job_type': {'id': revision['job_type']},
+        'revision_num': revision['revision_num'],
+    }
     event = row.take(['type', 'rule', 'occurred'])
-    job['event'] = {'id': job['event']['id'], 'type': event['type'],
-                    'rule': {'id': event['rule']} if event['rule'] is not None else None, 'occurred': event['occurred']}
+    job['event'] = {
+        'id': job['event']['id'],
+        'type': event['type'],
+        'rule': {'id': event['rule']} if event['rule'] is not None else None,
+        'occurred': event['occurred'],
+    }
     job['error'] = row.take_optional(ERROR)
     node_details, error_details = row.take(NODE_DETAILS), row.take(['created', 'last_modified'])
     if body['node'] is not None:
@@ -138,7 +251,7 @@ def details(cursor, pk):
 
 
 def finished_logs(cursor, pk):
-    cursor.execute(f"SELECT {LIST_COLUMNS}, e.stdout, e.stderr {FROM} WHERE e.id = %s", [pk])
+    cursor.execute(f'SELECT {LIST_COLUMNS}, e.stdout, e.stderr {FROM} WHERE e.id = %s', [pk])
     values = cursor.fetchone()
     body = list_result(Row(values[:-2]))
     body.update(is_finished=body['status'] in ('FAILED', 'COMPLETED', 'CANCELED'), stdout=values[-2], stderr=values[-1])

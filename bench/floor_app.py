@@ -2,6 +2,7 @@
 
 `/<n>` answers case n of bench.cases: one hand-written SQL query and json.dumps, with no framework in between.
 """
+
 import os
 
 import django

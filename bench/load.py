@@ -4,6 +4,7 @@ Run inside a throwaway PostgreSQL (scripts/with-postgres sets DATABASE_URL): mig
 bench/dataset.py, writes a wrk Lua script drawing from a fixed mix of paths, runs wrk on loopback and prints
 throughput, latency percentiles and errors (non-2xx/3xx answers and socket errors).
 """
+
 import argparse
 import datetime
 import http.client
@@ -87,8 +88,11 @@ def sample_rows(executions):
     """About 2,000 executions spread over the table: (id, last_modified, finished), in a repeatable draw."""
     percent = min(100.0, 200_000 / executions)
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT id, last_modified, status IN (%s, %s, %s) FROM job_exe '
-                       f'TABLESAMPLE BERNOULLI ({percent}) REPEATABLE (42)', ['COMPLETED', 'FAILED', 'CANCELED'])
+        cursor.execute(
+            f'SELECT id, last_modified, status IN (%s, %s, %s) FROM job_exe '
+            f'TABLESAMPLE BERNOULLI ({percent}) REPEATABLE (42)',
+            ['COMPLETED', 'FAILED', 'CANCELED'],
+        )
         return cursor.fetchall()
 
 
@@ -98,15 +102,23 @@ def list_path(draw, rows):
     day = f'started={start:%Y-%m-%dT%H:%M:%SZ}&ended={start + datetime.timedelta(days=1):%Y-%m-%dT%H:%M:%SZ}'
     execution_id, last_modified, _ = draw.choice(rows)
     cursor = quote(encode_cursor((last_modified, execution_id), False))
-    return draw.choice([
-        '/job-executions/', '/job-executions/?status=FAILED', '/job-executions/?status=RUNNING',
-        f'/job-executions/?job_type_name=type-{draw.randrange(1, 13)}',
-        f'/job-executions/?status=COMPLETED&job_type_name=type-{draw.randrange(1, 13)}',
-        '/job-executions/?job_type_category=raster', f'/job-executions/?node_id={draw.randrange(1, 41)}',
-        f'/job-executions/?{day}', '/job-executions/?order=-last_modified',
-        f'/job-executions/?page={draw.randrange(2, 21)}', '/job-executions/?page_size=500',
-        '/job-executions/?pagination=cursor', f'/job-executions/?cursor={cursor}',
-    ])
+    return draw.choice(
+        [
+            '/job-executions/',
+            '/job-executions/?status=FAILED',
+            '/job-executions/?status=RUNNING',
+            f'/job-executions/?job_type_name=type-{draw.randrange(1, 13)}',
+            f'/job-executions/?status=COMPLETED&job_type_name=type-{draw.randrange(1, 13)}',
+            '/job-executions/?job_type_category=raster',
+            f'/job-executions/?node_id={draw.randrange(1, 41)}',
+            f'/job-executions/?{day}',
+            '/job-executions/?order=-last_modified',
+            f'/job-executions/?page={draw.randrange(2, 21)}',
+            '/job-executions/?page_size=500',
+            '/job-executions/?pagination=cursor',
+            f'/job-executions/?cursor={cursor}',
+        ]
+    )
 
 
 def mixed_paths(rows, count=PATHS_IN_SCRIPT):
@@ -118,8 +130,10 @@ def mixed_paths(rows, count=PATHS_IN_SCRIPT):
         'list': lambda: list_path(draw, rows),
         'details': lambda: f'/job-executions/{draw.choice(rows)[0]}/',
         'json logs': lambda: f'/job-executions/{draw.choice(finished)[0]}/logs/',
-        'text logs': lambda: (f'/job-executions/{draw.choice(finished)[0]}/logs/{draw.choice(["stdout", "stderr"])}/'
-                              + draw.choice(['', '?tail=1000'])),
+        'text logs': lambda: (
+            f'/job-executions/{draw.choice(finished)[0]}/logs/{draw.choice(["stdout", "stderr"])}/'
+            + draw.choice(['', '?tail=1000'])
+        ),
     }
     kinds = draw.choices(list(MIX), weights=list(MIX.values()), k=count)
     return [makers[kind]() for kind in kinds]
@@ -134,13 +148,24 @@ def write_script(paths, directory):
 def start_server(port, arguments, log):
     """The committed production config, with the logs throttle out of the way: every wrk client is 127.0.0.1,
     one client to the throttle, which would otherwise turn the run into 429s."""
-    environment = {**os.environ, 'BIND': f'127.0.0.1:{port}', 'WEB_CONCURRENCY': str(arguments.workers),
-                   'GUNICORN_THREADS': str(arguments.threads), 'ALLOWED_HOSTS': '127.0.0.1', 'DEBUG': 'false',
-                   'LOGS_THROTTLE_RATE': '100000000/min'}
+    environment = {
+        **os.environ,
+        'BIND': f'127.0.0.1:{port}',
+        'WEB_CONCURRENCY': str(arguments.workers),
+        'GUNICORN_THREADS': str(arguments.threads),
+        'ALLOWED_HOSTS': '127.0.0.1',
+        'DEBUG': 'false',
+        'LOGS_THROTTLE_RATE': '100000000/min',
+    }
     del environment['DATABASE_STATEMENT_TIMEOUT']  # the production default
-    server = subprocess.Popen([sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
-                              cwd=PROJECT, env=environment, stdout=log, stderr=subprocess.STDOUT,
-                              start_new_session=True)
+    server = subprocess.Popen(
+        [sys.executable, '-m', 'gunicorn', '-c', 'scale/gunicorn.conf.py', 'scale.wsgi'],
+        cwd=PROJECT,
+        env=environment,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
     wait_until_ready(server, port)
     return server
 
@@ -172,8 +197,17 @@ def stop_server(server):
 
 def run_wrk(port, script, clients, seconds):
     """wrk with two threads (one per core here) and a 10 s timeout per request; returns done()'s figures."""
-    command = ['wrk', '-t2', f'-c{clients}', f'-d{seconds}s', '--timeout', '10s', '-s', str(script),
-               f'http://127.0.0.1:{port}']
+    command = [
+        'wrk',
+        '-t2',
+        f'-c{clients}',
+        f'-d{seconds}s',
+        '--timeout',
+        '10s',
+        '-s',
+        str(script),
+        f'http://127.0.0.1:{port}',
+    ]
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 60, check=True).stdout
     line = next(line for line in output.splitlines() if line.startswith('LOAD_RESULT '))
     return json.loads(line.removeprefix('LOAD_RESULT '))
@@ -212,21 +246,23 @@ def report(result, arguments, paths, logged):
     socket_errors = sum(result[kind] for kind in ('connect', 'read', 'write', 'timeout'))
     statuses, durations, errors = logged
     kinds = ', '.join(f'{share}% {kind}' for kind, share in MIX.items())
-    return '\n'.join([
-        f'- {arguments.executions:,} executions; {arguments.clients} clients for {seconds:.0f} s; '
-        f'gunicorn `scale/gunicorn.conf.py` with {arguments.workers} workers × {arguments.threads} threads',
-        f'- mix: {kinds} ({len(set(paths)):,} distinct paths)',
-        f'- requests: {result["requests"]:,} ({result["requests"] / seconds:,.0f}/s, '
-        f'{result["bytes"] / seconds / 1e6:.1f} MB/s)',
-        f'- latency: p50 {result["p50_us"] / 1000:.1f} ms, p90 {result["p90_us"] / 1000:.1f} ms, '
-        f'p99 {result["p99_us"] / 1000:.1f} ms, max {result["max_us"] / 1000:.0f} ms',
-        f'- errors: {result["status"]} non-2xx/3xx answers, {socket_errors} socket errors '
-        f'(connect {result["connect"]}, read {result["read"]}, write {result["write"]}, '
-        f'timeout {result["timeout"]})',
-        f'- the server logged answers by status {statuses} and {errors} ERROR lines',
-        '- time in the server per kind, p50/p90/p99 ms: ' + ', '.join(
-            f'{kind} {percentiles(samples)} ({len(samples):,})' for kind, samples in durations.items()),
-    ])
+    return '\n'.join(
+        [
+            f'- {arguments.executions:,} executions; {arguments.clients} clients for {seconds:.0f} s; '
+            f'gunicorn `scale/gunicorn.conf.py` with {arguments.workers} workers × {arguments.threads} threads',
+            f'- mix: {kinds} ({len(set(paths)):,} distinct paths)',
+            f'- requests: {result["requests"]:,} ({result["requests"] / seconds:,.0f}/s, '
+            f'{result["bytes"] / seconds / 1e6:.1f} MB/s)',
+            f'- latency: p50 {result["p50_us"] / 1000:.1f} ms, p90 {result["p90_us"] / 1000:.1f} ms, '
+            f'p99 {result["p99_us"] / 1000:.1f} ms, max {result["max_us"] / 1000:.0f} ms',
+            f'- errors: {result["status"]} non-2xx/3xx answers, {socket_errors} socket errors '
+            f'(connect {result["connect"]}, read {result["read"]}, write {result["write"]}, '
+            f'timeout {result["timeout"]})',
+            f'- the server logged answers by status {statuses} and {errors} ERROR lines',
+            '- time in the server per kind, p50/p90/p99 ms: '
+            + ', '.join(f'{kind} {percentiles(samples)} ({len(samples):,})' for kind, samples in durations.items()),
+        ]
+    )
 
 
 def prepare(executions):
@@ -260,8 +296,10 @@ def main():
             finally:
                 stop_server(server)
         print(report(result, arguments, paths, read_server_log(server_log, log_offset)))
-    print(f'- machine: {json.dumps(machine())}; load average (1 min) before the run {load_before:.1f}, '
-          f'at its end {os.getloadavg()[0]:.1f}')
+    print(
+        f'- machine: {json.dumps(machine())}; load average (1 min) before the run {load_before:.1f}, '
+        f'at its end {os.getloadavg()[0]:.1f}'
+    )
 
 
 if __name__ == '__main__':

@@ -4,6 +4,7 @@ Run on PostgreSQL (the production database): scripts/with-postgres .venv/bin/pyt
 It serves the app with runserver in a subprocess, reads each stream through the plain-text endpoint, checks
 every byte arrived once, and prints the server's peak resident memory above its level before the read.
 """
+
 import argparse
 import hashlib
 import os
@@ -32,9 +33,11 @@ def main():
     parser.add_argument('--mib', type=int, default=200, help='size of each log in MiB')
     args = parser.parse_args()
     import django
+
     django.setup()
     from django.core.management import call_command
     from django.db import connection
+
     if connection.vendor != 'postgresql':
         sys.exit('Run it on PostgreSQL: scripts/with-postgres .venv/bin/python bench/log_memory.py')
     call_command('migrate', verbosity=0)
@@ -45,21 +48,28 @@ def main():
 
 def run_benchmark(sandbox, repeats, mib):
     from node.sandbox_agent import start_in_thread
+
     agent = start_in_thread(sandbox)
     write_sandbox_file(sandbox, repeats)
     stored_id, running_id = make_executions(repeats, agent.server_address[1])
     port = free_port()
-    server = subprocess.Popen([sys.executable, 'manage.py', 'runserver', '--noreload', f'127.0.0.1:{port}'],
-                              cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    server = subprocess.Popen(
+        [sys.executable, 'manage.py', 'runserver', '--noreload', f'127.0.0.1:{port}'],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
         base = f'http://127.0.0.1:{port}/job-executions'
         wait_until_serving(f'{base}/{stored_id}/logs/stdout/?tail=1&limit=100')
         expected = expected_digest(repeats)
         print(f'Each log: {mib} MiB ({repeats * len(LINE):,} bytes); server pid {server.pid}')
-        for label, url, how in [('stored column, offset polling', f'{base}/{stored_id}/logs/stdout/', poll),
-                                ('stored column, one follow=true request', f'{base}/{stored_id}/logs/stdout/', follow),
-                                ('sandbox file, offset polling', f'{base}/{running_id}/logs/stdout/', poll)]:
-            measure(label, server.pid, lambda: how(url, repeats * len(LINE)), expected)
+        for label, url, how in [
+            ('stored column, offset polling', f'{base}/{stored_id}/logs/stdout/', poll),
+            ('stored column, one follow=true request', f'{base}/{stored_id}/logs/stdout/', follow),
+            ('sandbox file, offset polling', f'{base}/{running_id}/logs/stdout/', poll),
+        ]:
+            measure(label, server.pid, lambda how=how, url=url: how(url, repeats * len(LINE)), expected)
         for label, execution_id in [('stored', stored_id), ('sandbox', running_id)]:
             measure_json(f'JSON /logs/ of the {label} log', server.pid, f'{base}/{execution_id}/logs/')
     finally:
@@ -78,7 +88,9 @@ def write_sandbox_file(sandbox, repeats):
 
 def make_executions(repeats, agent_port):
     from django.db import connection
+
     from job.tests.factories import make_execution, make_node
+
     node = make_node(hostname='127.0.0.1', port=agent_port)
     stored = make_execution(status='COMPLETED', stdout='')
     url = f'http://127.0.0.1:{agent_port}/files/download.json?path={SANDBOX_PATH}'
@@ -125,9 +137,11 @@ def measure(label, pid, read, expected):
     digest, received, calls = read()
     seconds = time.monotonic() - started
     growth = (status_kib(pid, 'VmHWM') - before) / 1024
-    print(f'{label}: {received / 2**20:.0f} MiB in {calls} request(s), {seconds:.1f} s, '
-          f'{"exact" if digest == expected else "BYTES DIFFER"}; server RSS {before / 1024:.1f} MiB before, '
-          f'peak growth {growth:.1f} MiB')
+    print(
+        f'{label}: {received / 2**20:.0f} MiB in {calls} request(s), {seconds:.1f} s, '
+        f'{"exact" if digest == expected else "BYTES DIFFER"}; server RSS {before / 1024:.1f} MiB before, '
+        f'peak growth {growth:.1f} MiB'
+    )
 
 
 def measure_json(label, pid, url):
@@ -136,8 +150,10 @@ def measure_json(label, pid, url):
     before = status_kib(pid, 'VmRSS')
     body = requests.get(url, timeout=60).json()
     growth = (status_kib(pid, 'VmHWM') - before) / 1024
-    print(f'{label}: stdout tail of {len(body["stdout"].encode()) / 2**20:.1f} MiB, '
-          f'stdout_truncated={body.get("stdout_truncated", False)}; peak growth {growth:.1f} MiB')
+    print(
+        f'{label}: stdout tail of {len(body["stdout"].encode()) / 2**20:.1f} MiB, '
+        f'stdout_truncated={body.get("stdout_truncated", False)}; peak growth {growth:.1f} MiB'
+    )
 
 
 def reset_peak(pid):

@@ -2,6 +2,7 @@
 
 Run inside a throwaway PostgreSQL (scripts/with-postgres). Steady memory means nothing is kept per request.
 """
+
 import argparse
 import http.client
 import os

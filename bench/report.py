@@ -1,4 +1,5 @@
 """The benchmark's Markdown: machine, command, the table of cases, and the query plans."""
+
 import re
 
 BEGIN, END = '<!-- bench:begin -->', '<!-- bench:end -->'
@@ -10,19 +11,24 @@ def milliseconds(seconds):
 
 
 def table(rows):
-    lines = ['| case | status | median ms | p95 ms | SQL statements | bytes | floor median ms (HTTP / in-process) '
-             '| ratio to floor |', '|---|---|---|---|---|---|---|---|']
+    lines = [
+        '| case | status | median ms | p95 ms | SQL statements | bytes | floor median ms (HTTP / in-process) '
+        '| ratio to floor |',
+        '|---|---|---|---|---|---|---|---|',
+    ]
     for row in rows:
         if 'full' in row:
-            ratio = f"{row['full']['median'] / row['median']:.1f}x cheaper than the full answer"
+            ratio = f'{row["full"]["median"] / row["median"]:.1f}x cheaper than the full answer'
             floor = '—'
         elif 'floor_median' in row:
-            ratio = f"{row['median'] / row['floor_median']:.2f}" + ('' if row['same_answer'] else ' (answers differ!)')
-            floor = f"{milliseconds(row['floor_median'])} / {milliseconds(row['floor_in_process'])}"
+            ratio = f'{row["median"] / row["floor_median"]:.2f}' + ('' if row['same_answer'] else ' (answers differ!)')
+            floor = f'{milliseconds(row["floor_median"])} / {milliseconds(row["floor_in_process"])}'
         else:
             ratio = floor = '—'
-        lines.append(f"| {row['case']} | {row['status']} | {milliseconds(row['median'])} | {milliseconds(row['p95'])} "
-                     f"| {row['statements']} | {row['bytes']:,} | {floor} | {ratio} |")
+        lines.append(
+            f'| {row["case"]} | {row["status"]} | {milliseconds(row["median"])} | {milliseconds(row["p95"])} '
+            f'| {row["statements"]} | {row["bytes"]:,} | {floor} | {ratio} |'
+        )
     return '\n'.join(lines)
 
 
@@ -37,10 +43,12 @@ def plans_text(plans):
 
 def write_cost_text(cost):
     added = (cost['with'] - cost['without']) * 1e6
-    return (f"Cost to Scale's writes of the change-counting trigger: a single-row `UPDATE` of `job_exe` in "
-            f"autocommit took {cost['with'] * 1e6:.0f} µs with it and {cost['without'] * 1e6:.0f} µs with it "
-            f"disabled ({added:+.0f} µs per write statement; medians of 5 alternating rounds, "
-            f"{cost['statements']:,} statements each way).")
+    return (
+        f"Cost to Scale's writes of the change-counting trigger: a single-row `UPDATE` of `job_exe` in "
+        f'autocommit took {cost["with"] * 1e6:.0f} µs with it and {cost["without"] * 1e6:.0f} µs with it '
+        f'disabled ({added:+.0f} µs per write statement; medians of 5 alternating rounds, '
+        f'{cost["statements"]:,} statements each way).'
+    )
 
 
 def markdown(rows, plans, arguments, preparation, machine, write_cost):

@@ -4,6 +4,7 @@ Run inside a throwaway PostgreSQL (scripts/with-postgres sets DATABASE_URL): mig
 set-based SQL, analyzes, starts gunicorn, then prints per case the median and p95 latency, SQL statements per
 request, response bytes and the ratio to the floor (bench/floor.py), timed in the same run.
 """
+
 import argparse
 import datetime
 import http.client
@@ -59,9 +60,11 @@ def revalidation_cases(port, executions):
     """304 cases: the current tag of the default list, of a cursor first page and of details."""
     return [
         Case(f'304 {name}', path, headers={'If-None-Match': get(port, path)[2]['etag']})
-        for name, path in [('default list', '/job-executions/'),
-                           ('cursor first page', '/job-executions/?pagination=cursor'),
-                           ('details', f'/job-executions/{executions // 2}/')]
+        for name, path in [
+            ('default list', '/job-executions/'),
+            ('cursor first page', '/job-executions/?pagination=cursor'),
+            ('details', f'/job-executions/{executions // 2}/'),
+        ]
     ]
 
 
@@ -76,10 +79,16 @@ def measure_revalidation(case, port, repeats):
             started = time.perf_counter()
             get(port, case.path, headers)
             samples.append(time.perf_counter() - started)
-    return {'case': case.name, 'status': status, 'bytes': 0, 'path': case.path,
-            'statements': len(statements_per_request(case, host=f'127.0.0.1:{port}')),
-            'median': statistics.median(revalidations), 'p95': percentile(revalidations, 95),
-            'full': {'median': statistics.median(full_answers)}}
+    return {
+        'case': case.name,
+        'status': status,
+        'bytes': 0,
+        'path': case.path,
+        'statements': len(statements_per_request(case, host=f'127.0.0.1:{port}')),
+        'median': statistics.median(revalidations),
+        'p95': percentile(revalidations, 95),
+        'full': {'median': statistics.median(full_answers)},
+    }
 
 
 _connections = {}
@@ -136,15 +145,24 @@ def same_answer(case, served):
 def measure(case, port, repeats, floor_port=None, floor_index=None):
     status, body, _ = get(port, case.path, case.headers)
     served = timings(lambda: get(port, case.path, case.headers), repeats)
-    row = {'case': case.name, 'status': status, 'bytes': len(body), 'path': case.path,
-           'statements': len(statements_per_request(case, host=f'127.0.0.1:{port}')),
-           'median': statistics.median(served), 'p95': percentile(served, 95)}
+    row = {
+        'case': case.name,
+        'status': status,
+        'bytes': len(body),
+        'path': case.path,
+        'statements': len(statements_per_request(case, host=f'127.0.0.1:{port}')),
+        'median': statistics.median(served),
+        'p95': percentile(served, 95),
+    }
     if case.floor is not None:
         floor_times = timings(lambda: get(floor_port, f'/{floor_index}'), repeats)
         with connection.cursor() as cursor:
             in_process = timings(lambda: case.floor(cursor), repeats)
-        row.update(floor_median=statistics.median(floor_times), floor_in_process=statistics.median(in_process),
-                   same_answer=same_answer(case, body))
+        row.update(
+            floor_median=statistics.median(floor_times),
+            floor_in_process=statistics.median(in_process),
+            same_answer=same_answer(case, body),
+        )
     return row
 
 
@@ -162,15 +180,21 @@ def main():
     benchmark_cases = cases(arguments.executions)
     floor_app = 'bench.floor_app:application'
     with Gunicorn() as server, Gunicorn(floor_app, BENCH_EXECUTIONS=str(arguments.executions)) as floors:
-        rows = [measure(case, server.port, arguments.requests, floors.port, index)
-                for index, case in enumerate(benchmark_cases)]
-        rows += [measure_revalidation(case, server.port, arguments.requests)
-                 for case in revalidation_cases(server.port, arguments.executions)]
+        rows = [
+            measure(case, server.port, arguments.requests, floors.port, index)
+            for index, case in enumerate(benchmark_cases)
+        ]
+        rows += [
+            measure_revalidation(case, server.port, arguments.requests)
+            for case in revalidation_cases(server.port, arguments.executions)
+        ]
     text = report.markdown(rows, plans(arguments.executions), arguments, preparation, machine(), write_cost())
     print(text)
     if arguments.doc and arguments.executions != DOCUMENTED_EXECUTIONS:
-        print(f'Not written into {arguments.doc}: its section is about {DOCUMENTED_EXECUTIONS:,} executions.',
-              file=sys.stderr)
+        print(
+            f'Not written into {arguments.doc}: its section is about {DOCUMENTED_EXECUTIONS:,} executions.',
+            file=sys.stderr,
+        )
     elif arguments.doc:
         report.write_into(Path(arguments.doc), text)
 
@@ -182,33 +206,39 @@ def write_cost(rounds=5, statements=400):
     with connection.cursor() as cursor:
         for _ in range(rounds):
             for enabled in (True, False):
-                cursor.execute(f"ALTER TABLE job_exe {'ENABLE' if enabled else 'DISABLE'} TRIGGER api_listed_change")
+                cursor.execute(f'ALTER TABLE job_exe {"ENABLE" if enabled else "DISABLE"} TRIGGER api_listed_change')
                 started = time.perf_counter()
                 for pk in range(1, statements + 1):
                     cursor.execute('UPDATE job_exe SET timeout = timeout WHERE id = %s', [pk])
                 timed[enabled].append((time.perf_counter() - started) / statements)
         cursor.execute('ALTER TABLE job_exe ENABLE TRIGGER api_listed_change')
-    return {'with': statistics.median(timed[True]), 'without': statistics.median(timed[False]),
-            'statements': rounds * statements}
+    return {
+        'with': statistics.median(timed[True]),
+        'without': statistics.median(timed[False]),
+        'statements': rounds * statements,
+    }
 
 
 def plans(executions):
     """EXPLAIN of the statements each filter and order makes, as Django sent them."""
     explained = []
     for name, path in [
-            ('default order', '/job-executions/'), ('order=-last_modified', '/job-executions/?order=-last_modified'),
-            ('status', '/job-executions/?status=RUNNING'), ('job_type_id', '/job-executions/?job_type_id=5'),
-            ('job_type_name', '/job-executions/?job_type_name=type-3'),
-            ('job_type_category', '/job-executions/?job_type_category=system'),
-            ('node_id', '/job-executions/?node_id=7'),
-            ('status + job_type_name', '/job-executions/?status=FAILED&job_type_name=type-3'),
-            ('started + ended', '/job-executions/?started=2026-05-01T00:00:00Z&ended=2026-05-08T00:00:00Z'),
-            ('keyset page', '/job-executions/?pagination=cursor')]:
+        ('default order', '/job-executions/'),
+        ('order=-last_modified', '/job-executions/?order=-last_modified'),
+        ('status', '/job-executions/?status=RUNNING'),
+        ('job_type_id', '/job-executions/?job_type_id=5'),
+        ('job_type_name', '/job-executions/?job_type_name=type-3'),
+        ('job_type_category', '/job-executions/?job_type_category=system'),
+        ('node_id', '/job-executions/?node_id=7'),
+        ('status + job_type_name', '/job-executions/?status=FAILED&job_type_name=type-3'),
+        ('started + ended', '/job-executions/?started=2026-05-01T00:00:00Z&ended=2026-05-08T00:00:00Z'),
+        ('keyset page', '/job-executions/?pagination=cursor'),
+    ]:
         with connection.cursor() as cursor:
             statements = []
             for sql in statements_per_request(Case(name, path)):
                 cursor.execute('EXPLAIN (COSTS OFF) ' + sql)
-                statements.append('\n'.join(line for line, in cursor.fetchall()))
+                statements.append('\n'.join(line for (line,) in cursor.fetchall()))
         explained.append((name, path, statements))
     return explained
 
@@ -217,13 +247,25 @@ def machine():
     with connection.cursor() as cursor:
         cursor.execute('SHOW server_version')
         postgres = cursor.fetchone()[0]
-    memory_kib = next(int(line.split()[1]) for line in Path('/proc/meminfo').read_text().splitlines()
-                      if line.startswith('MemTotal:'))
-    cpu = next((line.split(':', 1)[1].strip() for line in Path('/proc/cpuinfo').read_text().splitlines()
-                if line.startswith('model name')), platform.machine())
-    return {'nproc': os.cpu_count(), 'memory': f'{memory_kib / 1024 / 1024:.1f} GiB', 'cpu': cpu,
-            'postgres': postgres, 'python': platform.python_version(),
-            'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}
+    memory_kib = next(
+        int(line.split()[1]) for line in Path('/proc/meminfo').read_text().splitlines() if line.startswith('MemTotal:')
+    )
+    cpu = next(
+        (
+            line.split(':', 1)[1].strip()
+            for line in Path('/proc/cpuinfo').read_text().splitlines()
+            if line.startswith('model name')
+        ),
+        platform.machine(),
+    )
+    return {
+        'nproc': os.cpu_count(),
+        'memory': f'{memory_kib / 1024 / 1024:.1f} GiB',
+        'cpu': cpu,
+        'postgres': postgres,
+        'python': platform.python_version(),
+        'date': datetime.datetime.now(datetime.timezone.utc).strftime('%Y-%m-%d %H:%M UTC'),
+    }
 
 
 if __name__ == '__main__':

@@ -1,4 +1,5 @@
 """The service as production runs it, for the benchmarks: gunicorn on loopback against the bench database."""
+
 import os
 import socket
 import subprocess
@@ -21,10 +22,27 @@ class Gunicorn:
 
     def __init__(self, app='scale.wsgi:application', workers=1, **environment):
         self.port = free_port()
-        environment = {**os.environ, 'ALLOWED_HOSTS': '127.0.0.1', 'DEBUG': 'false',
-                       'SECRET_KEY': os.environ.get('SECRET_KEY') or 'bench-only-secret-key', **environment}
-        command = [sys.executable, '-m', 'gunicorn', '--config', 'scale/gunicorn.conf.py', '--workers', str(workers),
-                   '--bind', f'127.0.0.1:{self.port}', '--log-level', 'warning', app]
+        environment = {
+            **os.environ,
+            'ALLOWED_HOSTS': '127.0.0.1',
+            'DEBUG': 'false',
+            'SECRET_KEY': os.environ.get('SECRET_KEY') or 'bench-only-secret-key',
+            **environment,
+        }
+        command = [
+            sys.executable,
+            '-m',
+            'gunicorn',
+            '--config',
+            'scale/gunicorn.conf.py',
+            '--workers',
+            str(workers),
+            '--bind',
+            f'127.0.0.1:{self.port}',
+            '--log-level',
+            'warning',
+            app,
+        ]
         self.process = subprocess.Popen(command, cwd=PROJECT, env=environment)
         self._wait_until_listening()
 

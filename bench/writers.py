@@ -7,6 +7,7 @@ canceled or requeued at once) and bulk inserts of 50 queued executions. Rounds a
 enabled and disabled (the floor; the change-counting trigger of job/0004 stays on in both), and the statements per
 second of each round are printed, with the ratio of the medians.
 """
+
 import argparse
 import multiprocessing
 import os
@@ -33,8 +34,8 @@ from job.counts import TRIGGERS, missing_triggers  # noqa: E402
 
 STATUSES = ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED')
 
-SINGLE_ROW = "UPDATE job_exe SET status = %s, node_id = %s, last_modified = now() WHERE id = %s"
-MULTI_ROW = "UPDATE job_exe SET status = %s, last_modified = now() WHERE id BETWEEN %s AND %s"
+SINGLE_ROW = 'UPDATE job_exe SET status = %s, node_id = %s, last_modified = now() WHERE id = %s'
+MULTI_ROW = 'UPDATE job_exe SET status = %s, last_modified = now() WHERE id BETWEEN %s AND %s'
 BULK_INSERT = """
 INSERT INTO job_exe (job_id, status, command_arguments, timeout, environment, requires_cleanup, results_manifest,
                      results, created, queued, last_modified)
@@ -62,7 +63,9 @@ def write(seed, executions, jobs, nodes, deadline, results):
             pick = rng.random()
             try:
                 if pick < 0.8:
-                    cursor.execute(SINGLE_ROW, [rng.choice(STATUSES), rng.randint(1, nodes), rng.randint(1, executions)])
+                    cursor.execute(
+                        SINGLE_ROW, [rng.choice(STATUSES), rng.randint(1, nodes), rng.randint(1, executions)]
+                    )
                 elif pick < 0.9:
                     first = rng.randint(1, executions - 20)
                     cursor.execute(MULTI_ROW, [rng.choice(('CANCELED', 'QUEUED')), first, first + 19])
@@ -79,8 +82,10 @@ def round_throughput(enabled, arguments, jobs, nodes):
     set_triggers(enabled)
     results = multiprocessing.Queue()
     deadline = time.monotonic() + arguments.seconds
-    writers = [multiprocessing.Process(target=write, args=(seed, arguments.executions, jobs, nodes, deadline, results))
-               for seed in range(arguments.writers)]
+    writers = [
+        multiprocessing.Process(target=write, args=(seed, arguments.executions, jobs, nodes, deadline, results))
+        for seed in range(arguments.writers)
+    ]
     connection.close()  # forked writers must not share this connection
     started = time.monotonic()
     for writer in writers:
@@ -95,7 +100,7 @@ def round_throughput(enabled, arguments, jobs, nodes):
 def set_triggers(enabled):
     with connection.cursor() as cursor:
         for table, trigger in TRIGGERS:
-            cursor.execute(f"ALTER TABLE {table} {'ENABLE' if enabled else 'DISABLE'} TRIGGER {trigger}")
+            cursor.execute(f'ALTER TABLE {table} {"ENABLE" if enabled else "DISABLE"} TRIGGER {trigger}')
 
 
 def main():
@@ -115,8 +120,10 @@ def main():
         for enabled in (False, True):
             rate, failed = round_throughput(enabled, arguments, jobs, nodes)
             rates[enabled].append(rate)
-            print(f"triggers {'on ' if enabled else 'off'}: {rate:,.0f} statements/s ({failed} deadlocked)",
-                  file=sys.stderr)
+            print(
+                f'triggers {"on " if enabled else "off"}: {rate:,.0f} statements/s ({failed} deadlocked)',
+                file=sys.stderr,
+            )
     set_triggers(True)
     assert not missing_triggers('default')
     with connection.cursor() as cursor:
@@ -125,9 +132,11 @@ def main():
         cursor.execute('SELECT count(*) FROM api_execution_count')
         groups = cursor.fetchone()[0]
     on, off = statistics.median(rates[True]), statistics.median(rates[False])
-    print(f'{arguments.writers} writers, {arguments.rounds} rounds of {arguments.seconds:.0f} s each way, '
-          f'{arguments.executions:,} executions ({groups} groups): with the counting triggers {on:,.0f} statements/s, '
-          f'without {off:,.0f}: {on / off:.0%} of the throughput without.')
+    print(
+        f'{arguments.writers} writers, {arguments.rounds} rounds of {arguments.seconds:.0f} s each way, '
+        f'{arguments.executions:,} executions ({groups} groups): with the counting triggers {on:,.0f} statements/s, '
+        f'without {off:,.0f}: {on / off:.0%} of the throughput without.'
+    )
     print('rounds with:    ' + ', '.join(f'{rate:,.0f}' for rate in rates[True]))
     print('rounds without: ' + ', '.join(f'{rate:,.0f}' for rate in rates[False]))
 

@@ -1,4 +1,5 @@
 """The errors that Scale records against failed jobs and executions (table `error`)."""
+
 from django.db import models
 
 

@@ -1,4 +1,5 @@
 """The shapes in which an error appears inside job execution answers."""
+
 from error.models import Error
 from scale.serializers import ModelSerializer
 

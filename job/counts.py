@@ -6,6 +6,7 @@ filtered rows as before.
 `count_sql` gives the count as one scalar subquery, so the caller can read it in the same statement (and snapshot)
 as the lists' version. `missing_triggers` says when the groups cannot be trusted (/readyz).
 """
+
 import importlib
 
 from django.db import connections
@@ -70,8 +71,9 @@ def missing_triggers(alias):
     with connection.cursor() as cursor:
         # 'D' is disabled; 'R' fires only in replica sessions, so ordinary writes would not be counted.
         cursor.execute(
-            "SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-            "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgenabled IN ('O', 'A')")
+            'SELECT c.relname, t.tgname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid '
+            "WHERE c.relnamespace = current_schema()::regnamespace AND t.tgenabled IN ('O', 'A')"
+        )
         present = set(cursor.fetchall())
     return [f'{table}.{trigger}' for table, trigger in TRIGGERS if (table, trigger) not in present]
 

@@ -1,4 +1,5 @@
 """The query parameters of the job execution list."""
+
 from django.db import models
 from django_filters.rest_framework import FilterSet
 

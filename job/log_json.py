@@ -3,6 +3,7 @@
 The row holds the logs of the tasks that already ended; the current task's are only on the agent, read by range.
 If the agent cannot be read, the stored logs are answered as they are.
 """
+
 from dataclasses import dataclass
 
 import orjson
@@ -16,6 +17,7 @@ from node.agent import read_tails
 class CappedLog:
     """One stream as the answer shows it: its text (None for a NULL column with nothing live, as Scale answers
     it), and whether earlier bytes were cut to stay under the cap."""
+
     text: str | None
     truncated: bool = False
 
@@ -59,7 +61,7 @@ def _capped(stored_tail, stored_size, live_tail, max_bytes):
     data = data[-max_bytes:] if len(data) > max_bytes else data
     truncated = (stored_size or 0) + live_size > len(data)
     if truncated:
-        data = data[skip_partial_start(data):]
+        data = data[skip_partial_start(data) :]
     text, cut = json_tail(decode(data), max_bytes)
     return CappedLog(text, truncated or cut)
 

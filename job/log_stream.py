@@ -3,6 +3,7 @@
 A stream (stdout or stderr) is the stored column's UTF-8 bytes followed by the running task's sandbox file.
 Scale appends a task's whole file to the column when the task ends, so offsets keep growing across tasks.
 """
+
 import logging
 import time
 from dataclasses import dataclass
@@ -18,6 +19,7 @@ logger = logging.getLogger(__name__)
 @dataclass
 class LogStream:
     """One stream of one execution: where its stored bytes end and which sandbox file continues it."""
+
     execution_id: int
     name: str
     stored_size: int
@@ -53,8 +55,8 @@ class LogStream:
         start = max(0, live_offset - 1)
         data = read_range(self.node, self.live_url, start, length + live_offset - start, deadline)
         if live_offset and not data:
-            raise FileShrunk(f'the task\'s file is shorter than offset {live_offset}: it was truncated or rotated')
-        return data[live_offset - start:]
+            raise FileShrunk(f"the task's file is shorter than offset {live_offset}: it was truncated or rotated")
+        return data[live_offset - start :]
 
     def size(self, deadline):
         """(the stream's size in bytes as far as it can be read now, a warning or None)."""
@@ -76,7 +78,8 @@ UNAVAILABLE = 'live log unavailable: the agent could not be read; try again late
 
 class FileShrunk(AgentError):
     """The task's file is shorter than bytes already read from it."""
-    warning = 'live log unavailable: the task\'s file is shorter than the offset; it was truncated or rotated'
+
+    warning = "live log unavailable: the task's file is shorter than the offset; it was truncated or rotated"
 
 
 def agent_deadline():

@@ -1,4 +1,5 @@
 """Plain-text reads of one log stream at exact byte offsets: a range, the last lines, or a follow that streams."""
+
 import collections
 import functools
 import select
@@ -22,6 +23,7 @@ _LONGEST_CHARACTER = 4
 @dataclass
 class LogRead:
     """Bytes of a stream and where they sit in it: `offset` is where they start, `next_offset` where to go on."""
+
     data: bytes
     offset: int
     next_offset: int
@@ -33,7 +35,7 @@ def read_from_offset(stream, offset, limit):
     """Up to `limit` bytes from `offset`, never ending inside a character."""
     raw, warning = stream.read(offset, limit + _LONGEST_CHARACTER - 1, agent_deadline())
     at_end = stream.is_finished and offset + len(raw) >= stream.stored_size
-    data = memoryview(raw)[:send_length(raw, limit, at_end)]
+    data = memoryview(raw)[: send_length(raw, limit, at_end)]
     next_offset = offset + len(data)
     more = not stream.is_finished or next_offset < stream.stored_size
     return LogRead(data, offset, next_offset, more, warning)
@@ -49,11 +51,12 @@ def read_tail(stream, lines, limit, since=0):
     raw, warning = stream.read(window_start, end - window_start, deadline)
     raw = bytes(raw)
     if not stream.is_finished:
-        raw = raw[:last_boundary(raw, len(raw))]
+        raw = raw[: last_boundary(raw, len(raw))]
     skipped = skip_partial_start(raw) if window_start else 0
     start = skipped + tail_start(raw[skipped:], lines)
-    return LogRead(raw[start:], window_start + start, window_start + len(raw), not stream.is_finished,
-                   size_warning or warning)
+    return LogRead(
+        raw[start:], window_start + start, window_start + len(raw), not stream.is_finished, size_warning or warning
+    )
 
 
 def tail_start(data, lines):

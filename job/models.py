@@ -1,4 +1,5 @@
 """Jobs, their types and executions, laid out exactly as Scale's tables so a Scale database can be served."""
+
 from django.db import models
 
 
@@ -204,6 +205,7 @@ class ListedChange(models.Model):
     a writer folds committed rows into one, keeping the sum; on SQLite, which has one writer at a time, a single
     row is incremented.
     """
+
     id = models.BigAutoField(primary_key=True)
     changes = models.BigIntegerField()
 

@@ -28,6 +28,7 @@ trigger events are never updated once written, so they are not covered.
 
 The shape's part of each tag is the compiled shape's fingerprint (`RowSerializer.fingerprint`).
 """
+
 import datetime
 import functools
 
@@ -48,6 +49,7 @@ STREAMS = ('stdout', 'stderr')
 
 
 # One row by primary key
+
 
 def row_or_none(queryset, pk):
     """The one row of `queryset` with this pk, or None. Not get() or first(): their LIMIT (and first()'s ORDER BY)
@@ -79,8 +81,9 @@ def _listed_paths():
 
 # The tables whose writes must change the lists' version: the triggers of migration job/0004 count exactly these
 # (a test compares them), and /readyz checks each still has its trigger.
-LISTED_TABLES = tuple(sorted({
-    model._meta.db_table for path in _listed_paths() for model in path_models(JobExecution, path)}))
+LISTED_TABLES = tuple(
+    sorted({model._meta.db_table for path in _listed_paths() for model in path_models(JobExecution, path)})
+)
 
 
 def listed_changes(alias):
@@ -102,14 +105,17 @@ def list_version(queryset, known_changes=None, count=None):
         ids_sql, ids_params = queryset.order_by().values('pk').query.get_compiler(queryset.db).as_sql()
         count = f'SELECT COUNT(*) FROM ({ids_sql}) filtered', ids_params
     count_sql, count_params = count
-    sql = (f'SELECT listed.changes, CASE WHEN listed.changes = %s THEN NULL '
-           f'ELSE ({count_sql}) END FROM ({_LISTED_CHANGES}) listed')
+    sql = (
+        f'SELECT listed.changes, CASE WHEN listed.changes = %s THEN NULL '
+        f'ELSE ({count_sql}) END FROM ({_LISTED_CHANGES}) listed'
+    )
     with connections[queryset.db].cursor() as cursor:
         cursor.execute(sql, [known_changes, *count_params])
         return cursor.fetchone()
 
 
 # Details
+
 
 def details_row(pk):
     """(the details answer, its version) from one statement; a 404 when there is no such execution."""
@@ -147,11 +153,15 @@ def _detail_version_statement(connection, pk):
 def in_utc(moments):
     """Timestamps as aware UTC datetimes, the same whether the ORM or a cursor read them (SQLite's cursor gives
     naive UTC), so a version reads the same on both paths."""
-    return tuple(None if moment is None else moment.replace(tzinfo=moment.tzinfo or datetime.timezone.utc)
-                 .astimezone(datetime.timezone.utc) for moment in moments)
+    return tuple(
+        None
+        if moment is None
+        else moment.replace(tzinfo=moment.tzinfo or datetime.timezone.utc).astimezone(datetime.timezone.utc)
+        for moment in moments
+    )
 
 
-_INT32_MIN, _INT32_MAX = -2**31, 2**31 - 1
+_INT32_MIN, _INT32_MAX = -(2**31), 2**31 - 1
 
 
 @functools.cache
@@ -177,14 +187,18 @@ def missing_triggers(alias):
     with connection.cursor() as cursor:
         if connection.vendor == 'postgresql':
             cursor.execute(
-                "SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid "
-                "WHERE t.tgname = 'api_listed_change' AND t.tgenabled <> 'D' AND pg_table_is_visible(c.oid)")
+                'SELECT c.relname FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid '
+                "WHERE t.tgname = 'api_listed_change' AND t.tgenabled <> 'D' AND pg_table_is_visible(c.oid)"
+            )
             present = {table for (table,) in cursor.fetchall()}
         elif connection.vendor == 'sqlite':
             cursor.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")
             names = {name for (name,) in cursor.fetchall()}
-            present = {table for table in LISTED_TABLES
-                       if all(f'api_listed_change_{table}_{event}' in names for event in _SQLITE_TRIGGER_EVENTS)}
+            present = {
+                table
+                for table in LISTED_TABLES
+                if all(f'api_listed_change_{table}_{event}' in names for event in _SQLITE_TRIGGER_EVENTS)
+            }
         else:
             return []
     return [table for table in LISTED_TABLES if table not in present]
@@ -192,8 +206,10 @@ def missing_triggers(alias):
 
 # Logs: stored bytes are sliced in SQL, so no more than asked for leaves the database.
 
+
 class OctetLength(Func):
     """The size in bytes of a text column (NULL stays NULL)."""
+
     function = 'OCTET_LENGTH'
     output_field = BigIntegerField()
 
@@ -203,6 +219,7 @@ class OctetLength(Func):
 
 class Utf8Bytes(Func):
     """A text column as its UTF-8 bytes, so that SUBSTR counts bytes rather than characters."""
+
     template = "CONVERT_TO(%(expressions)s, 'UTF8')"
     output_field = BinaryField()
 
@@ -223,9 +240,19 @@ def byte_tail(column, max_bytes):
 
 # Large columns that the JSON logs answer does not show; its logs are read as capped tails instead.
 _UNSHOWN_COLUMNS = (
-    'stdout', 'stderr', 'docker_params', 'job_metrics', 'environment', 'results', 'results_manifest',
-    'job__data', 'job__results', 'job__docker_params',
-    'job__job_type__interface', 'job__job_type__error_mapping', 'job__job_type__docker_params',
+    'stdout',
+    'stderr',
+    'docker_params',
+    'job_metrics',
+    'environment',
+    'results',
+    'results_manifest',
+    'job__data',
+    'job__results',
+    'job__docker_params',
+    'job__job_type__interface',
+    'job__job_type__error_mapping',
+    'job__job_type__docker_params',
 )
 
 
@@ -236,13 +263,16 @@ def json_logs_row(pk, max_bytes):
     annotations = {}
     for name in STREAMS:
         annotations[f'{name}_size'] = OctetLength(name)
-        annotations[f'{name}_tail'] = Case(When(status__in=finished, then=byte_tail(name, max_bytes)),
-                                           output_field=BinaryField())
-    rows = (JobExecution.objects
-            # the list shape is nested here; node also tells which agent to read live logs from
-            .select_related('job__job_type', 'node', 'error')
-            .defer(*_UNSHOWN_COLUMNS)
-            .annotate(**annotations))
+        annotations[f'{name}_tail'] = Case(
+            When(status__in=finished, then=byte_tail(name, max_bytes)), output_field=BinaryField()
+        )
+    rows = (
+        JobExecution.objects
+        # the list shape is nested here; node also tells which agent to read live logs from
+        .select_related('job__job_type', 'node', 'error')
+        .defer(*_UNSHOWN_COLUMNS)
+        .annotate(**annotations)
+    )
     return by_primary_key(rows, pk)
 
 
@@ -260,9 +290,11 @@ def stored_tails(execution_id, max_bytes):
 
 def _stream_rows(name):
     """Executions with just what the stream `name` needs: status, its live URL, the node, its stored size."""
-    return (JobExecution.objects.select_related('node')  # node: the agent that serves the live file
-            .only('status', f'current_{name}_url', 'node__hostname', 'node__port')
-            .annotate(stored_size=OctetLength(name)))
+    return (
+        JobExecution.objects.select_related('node')  # node: the agent that serves the live file
+        .only('status', f'current_{name}_url', 'node__hostname', 'node__port')
+        .annotate(stored_size=OctetLength(name))
+    )
 
 
 def stream_row(pk, name):

@@ -2,6 +2,7 @@
 
 Base serializers are the list shapes (and the nested shapes elsewhere); their subclasses add the detail fields.
 """
+
 from rest_framework import serializers
 
 from error.serializers import ErrorBaseSerializer, ErrorSerializer
@@ -15,8 +16,20 @@ class JobTypeBaseSerializer(ModelSerializer):
     class Meta:
         model = JobType
         fields = [
-            'id', 'name', 'version', 'title', 'description', 'category', 'author_name', 'author_url',
-            'is_system', 'is_long_running', 'is_active', 'is_operational', 'is_paused', 'icon_code',
+            'id',
+            'name',
+            'version',
+            'title',
+            'description',
+            'category',
+            'author_name',
+            'author_url',
+            'is_system',
+            'is_long_running',
+            'is_active',
+            'is_operational',
+            'is_paused',
+            'icon_code',
         ]
 
 
@@ -54,8 +67,18 @@ class JobSerializer(JobBaseSerializer):
 
     class Meta(JobBaseSerializer.Meta):
         fields = JobBaseSerializer.Meta.fields + [
-            'timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required',
-            'created', 'queued', 'started', 'ended', 'last_status_change', 'last_modified',
+            'timeout',
+            'max_tries',
+            'cpus_required',
+            'mem_required',
+            'disk_in_required',
+            'disk_out_required',
+            'created',
+            'queued',
+            'started',
+            'ended',
+            'last_status_change',
+            'last_modified',
         ]
 
 
@@ -67,12 +90,27 @@ class JobExecutionBaseSerializer(ModelSerializer):
     class Meta:
         model = JobExecution
         fields = [
-            'id', 'status', 'command_arguments', 'timeout',
-            'pre_started', 'pre_completed', 'pre_exit_code',
-            'job_started', 'job_completed', 'job_exit_code',
-            'post_started', 'post_completed', 'post_exit_code',
-            'created', 'queued', 'started', 'ended', 'last_modified',
-            'job', 'node', 'error',
+            'id',
+            'status',
+            'command_arguments',
+            'timeout',
+            'pre_started',
+            'pre_completed',
+            'pre_exit_code',
+            'job_started',
+            'job_completed',
+            'job_exit_code',
+            'post_started',
+            'post_completed',
+            'post_exit_code',
+            'created',
+            'queued',
+            'started',
+            'ended',
+            'last_modified',
+            'job',
+            'node',
+            'error',
         ]
 
 
@@ -83,8 +121,16 @@ class JobExecutionSerializer(JobExecutionBaseSerializer):
 
     class Meta(JobExecutionBaseSerializer.Meta):
         fields = JobExecutionBaseSerializer.Meta.fields + [
-            'environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
-            'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url', 'results_manifest',
+            'environment',
+            'cpus_scheduled',
+            'mem_scheduled',
+            'disk_in_scheduled',
+            'disk_out_scheduled',
+            'disk_total_scheduled',
+            'results',
+            'current_stdout_url',
+            'current_stderr_url',
+            'results_manifest',
         ]
 
 
@@ -120,14 +166,16 @@ class JobExecutionLogSerializer(JobExecutionBaseSerializer):
 
 class LogTextParamsSerializer(serializers.Serializer):
     """The query parameters of the plain-text logs endpoints."""
+
     offset = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
     tail = serializers.IntegerField(required=False, min_value=0, max_value=2**63 - 1)
     limit = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1)
     follow = serializers.BooleanField(required=False, default=False)
     download = serializers.BooleanField(
-        required=False, default=False,
+        required=False,
+        default=False,
         help_text='Answer as a file to save (Content-Disposition: attachment); without tail or follow, the whole '
-                  'stream from offset as it is now, not cut at LOGS_MAX_BYTES.',
+        'stream from offset as it is now, not cut at LOGS_MAX_BYTES.',
     )
 
 

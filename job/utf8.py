@@ -1,4 +1,5 @@
 """Cutting UTF-8 byte strings only between characters, so byte offsets handed to clients never split one."""
+
 import codecs
 
 _CONTINUATION = 0b1000_0000
@@ -62,7 +63,7 @@ def replace_invalid(data, piece_bytes=64 * 1024):
     """`data` with invalid UTF-8 replaced by U+FFFD, as bytes. Checked and converted piece by piece: decoding
     megabytes at once would build a str up to four times their size. Valid data is returned as it is."""
     view = memoryview(data)
-    pieces = [view[start:start + piece_bytes] for start in range(0, len(view), piece_bytes)]
+    pieces = [view[start : start + piece_bytes] for start in range(0, len(view), piece_bytes)]
     decoder = codecs.getincrementaldecoder('utf-8')()
     try:
         for piece in pieces:

@@ -1,4 +1,5 @@
 """The read-only job execution endpoints: list, details, logs as JSON, and each log stream as plain text."""
+
 from django.conf import settings
 from django.http import HttpResponse, StreamingHttpResponse
 from django.utils.http import content_disposition_header
@@ -43,6 +44,7 @@ from scale.openapi import BAD_PARAMETERS, NO_SUCH_PAGE, NOT_MODIFIED, THROTTLED,
 from scale.pagination import RequestedPaginationMixin
 
 _TEXT = 'text/plain; charset=utf-8'
+
 
 class ReleasesResponseMixin:
     """Logs answers are megabytes: let each go as soon as it is sent.
@@ -110,8 +112,11 @@ def _header(name, description, type_=OpenApiTypes.STR):
 
 
 LOG_TEXT_HEADERS = [
-    _header('X-Log-Offset', 'The offset to ask for next (for a follow or a download: where the body starts).',
-            OpenApiTypes.INT),
+    _header(
+        'X-Log-Offset',
+        'The offset to ask for next (for a follow or a download: where the body starts).',
+        OpenApiTypes.INT,
+    ),
     _header('X-Log-Start', 'With tail: the byte offset of the first byte answered.', OpenApiTypes.INT),
     _header('X-More-Data', '"true" when more may come.'),
     _header('X-Log-Warning', 'The live part could not be read; the stored part is answered.'),
@@ -125,10 +130,14 @@ _LOG_TEXT_SCHEMA = extend_schema(
         (200, _TEXT): OpenApiResponse(
             OpenApiTypes.STR,
             description='The bytes from the offset; X-Log-Offset is next. A tail says where it starts in X-Log-Start. '
-                        'download=true adds Content-Disposition: attachment; filename="execution-<id>-<stream>.log".',
+            'download=true adds Content-Disposition: attachment; filename="execution-<id>-<stream>.log".',
         ),
         204: OpenApiResponse(description='Nothing at this offset, and the execution is finished.'),
-        400: BAD_PARAMETERS, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED, 503: FOLLOWS_BUSY,
+        400: BAD_PARAMETERS,
+        401: UNAUTHORIZED,
+        404: NOT_FOUND,
+        429: THROTTLED,
+        503: FOLLOWS_BUSY,
     },
 )
 # The logs endpoints reach out to agents and send megabytes: their own rate limit. The plain-text ones answer
@@ -142,7 +151,10 @@ _LOG_TEXT = {**_LOGS, 'renderer_classes': [JSONRenderer], 'content_negotiation_c
         description='Job executions, filtered, ordered and paginated.',
         parameters=LIST_PARAMETERS,
         responses={
-            200: JobExecutionBaseSerializer(many=True), 304: NOT_MODIFIED, 400: BAD_PARAMETERS, 401: UNAUTHORIZED,
+            200: JobExecutionBaseSerializer(many=True),
+            304: NOT_MODIFIED,
+            400: BAD_PARAMETERS,
+            401: UNAUTHORIZED,
             404: NO_SUCH_PAGE,
         },
     ),
@@ -150,14 +162,19 @@ _LOG_TEXT = {**_LOGS, 'renderer_classes': [JSONRenderer], 'content_negotiation_c
         description='One execution with its job, node, error, environment and results.',
         responses={200: JobExecutionSerializer, 304: NOT_MODIFIED, 401: UNAUTHORIZED, 404: NOT_FOUND},
     ),
-    logs=extend_schema(responses={
-        200: JobExecutionLogSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED}),
+    logs=extend_schema(responses={200: JobExecutionLogSerializer, 401: UNAUTHORIZED, 404: NOT_FOUND, 429: THROTTLED}),
     stdout=_LOG_TEXT_SCHEMA,
     stderr=_LOG_TEXT_SCHEMA,
 )
-class JobExecutionViewSet(ReleasesResponseMixin, ConditionalListMixin, ConditionalRetrieveMixin,
-                          RequestedPaginationMixin, viewsets.GenericViewSet):
+class JobExecutionViewSet(
+    ReleasesResponseMixin,
+    ConditionalListMixin,
+    ConditionalRetrieveMixin,
+    RequestedPaginationMixin,
+    viewsets.GenericViewSet,
+):
     """Job executions, read-only: a list, details, and logs as JSON or as plain text by stream."""
+
     queryset = JobExecution.objects.all()
     serializer_class = JobExecutionSerializer
     filterset_class = JobExecutionFilterSet

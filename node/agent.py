@@ -4,6 +4,7 @@ A stored sandbox URL is data, not a licence to fetch anything: it must be a plai
 execution's own node (host and agent port), and even then only its sandbox path is taken from it. The address
 fetched is built from the node row alone. Every fetch is bounded in time and in the bytes read.
 """
+
 import functools
 import ipaddress
 import json
@@ -38,7 +39,8 @@ _PIECE_BYTES = 64 * 1024
 
 AGENT_FETCHES = Counter('scale_agent_fetches_total', 'Read calls to Mesos agents, by outcome.', ['outcome'])
 AGENT_FETCH_SECONDS = Histogram(
-    'scale_agent_fetch_duration_seconds', 'Time of one read call to an agent, failures included.',
+    'scale_agent_fetch_duration_seconds',
+    'Time of one read call to an agent, failures included.',
     buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 
@@ -67,7 +69,7 @@ def check_agent_url(url, node):
     if '@' in parts.netloc:
         raise AgentError('refusing a stored URL with credentials in it')
     if node is None or (parts.hostname or '').lower() != node.hostname.lower() or port != node.port:
-        raise AgentError(f'refusing a stored URL that is not on the execution\'s node: {redacted(url)}')
+        raise AgentError(f"refusing a stored URL that is not on the execution's node: {redacted(url)}")
 
 
 def agent_address(node):
@@ -153,6 +155,7 @@ def read_tails(node, urls, max_bytes, timeout=None):
 
 def _measured(call):
     """Count and time each call to an agent in the thread making it, so a call that outlives its caller counts."""
+
     @functools.wraps(call)
     def measured(*args, **kwargs):
         started, outcome = time.monotonic(), 'failed'
@@ -163,6 +166,7 @@ def _measured(call):
         finally:
             AGENT_FETCHES.labels(outcome).inc()
             AGENT_FETCH_SECONDS.observe(time.monotonic() - started)
+
     return measured
 
 
@@ -173,14 +177,36 @@ def _read_call(node, url, offset, length, deadline):
     timeout = _time_left(url, deadline)
     try:
         # A redirect could lead anywhere: only the node's own answer counts (3xx is an agent error below).
-        with _session.get(address, params=params, timeout=(timeout, timeout), stream=True,
-                          allow_redirects=False) as response:
+        with _session.get(
+            address,
+            params=params,
+            timeout=(timeout, timeout),
+            stream=True,
+            allow_redirects=False,
+            auth=agent_credentials(),
+        ) as response:
+            if response.status_code == 401:
+                raise AgentError(
+                    f'{address} answered HTTP 401: the agent requires credentials; '
+                    + (
+                        "it refused MESOS_AGENT_PRINCIPAL's"
+                        if agent_credentials()
+                        else 'set MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET'
+                    )
+                )
             if response.status_code != 200:
                 raise AgentError(f'{address} answered HTTP {response.status_code}')
             body = _body_by_deadline(response, address, deadline, answer_limit(length))
             return _json_object(body, address)
     except (requests.RequestException, urllib3.exceptions.HTTPError) as error:
         raise AgentError(f'{address} could not be read: {error}')
+
+
+def agent_credentials():
+    """(principal, secret) for agents that require HTTP authentication, or None."""
+    if settings.MESOS_AGENT_PRINCIPAL:
+        return settings.MESOS_AGENT_PRINCIPAL, settings.MESOS_AGENT_SECRET
+    return None
 
 
 def answer_limit(length):
@@ -229,7 +255,7 @@ def _read_data(answer, offset, url):
     try:
         data = data.encode('utf-8', 'surrogateescape')
     except UnicodeEncodeError:  # an escaped lone surrogate such as \ud800 stands for no byte of any file
-        raise AgentError(f'{url} answered data that are not a file\'s bytes')
+        raise AgentError(f"{url} answered data that are not a file's bytes")
     # Bytes from another offset would land at the wrong place in the stream.
     if data and answer.get('offset') != offset:
         raise AgentError(f'{url} answered bytes from offset {answer.get("offset")!r} when {offset} was asked')
@@ -251,5 +277,9 @@ def _result_or_none(future, url, deadline):
 def log_fetch_failure(url, reason, exc_info=False):
     """The detail of a failed read goes to the server log only (credentials in a stored URL redacted); clients
     get a fixed warning, so an answer never tells what a stored URL's address holds."""
-    logger.warning('Live log unavailable: %s', reason, exc_info=exc_info,
-                   extra={'event': 'agent_fetch_failed', 'url': redacted(url), 'reason': reason})
+    logger.warning(
+        'Live log unavailable: %s',
+        reason,
+        exc_info=exc_info,
+        extra={'event': 'agent_fetch_failed', 'url': redacted(url), 'reason': reason},
+    )

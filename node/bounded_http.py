@@ -3,6 +3,7 @@
 requests' read timeout bounds each wait for the next bytes, so a peer that drips its headers could hold a call
 for as long as it likes. Here a watchdog shuts the socket down when the whole head takes longer than that.
 """
+
 import contextlib
 import socket
 import threading

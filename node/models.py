@@ -1,4 +1,5 @@
 """The cluster nodes (Mesos agents) that run job executions (table `node`)."""
+
 from django.db import models
 
 

@@ -1,4 +1,5 @@
 """The shapes in which a node appears inside job execution answers."""
+
 from node.models import Node
 from scale.serializers import ModelSerializer
 
@@ -12,6 +13,12 @@ class NodeBaseSerializer(ModelSerializer):
 class NodeSerializer(NodeBaseSerializer):
     class Meta(NodeBaseSerializer.Meta):
         fields = NodeBaseSerializer.Meta.fields + [
-            'pause_reason', 'is_paused', 'is_paused_errors', 'is_active',
-            'archived', 'created', 'last_offer', 'last_modified',
+            'pause_reason',
+            'is_paused',
+            'is_paused_errors',
+            'is_active',
+            'archived',
+            'created',
+            'last_offer',
+            'last_modified',
         ]

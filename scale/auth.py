@@ -3,6 +3,7 @@
 Clients send `Authorization: Token <token>` or `Authorization: Bearer <token>`; a missing or unknown token
 is answered 401 JSON. With API_TOKENS unset the service is open, as Scale's own API was.
 """
+
 import hmac
 import logging
 
@@ -19,9 +20,11 @@ logger = logging.getLogger(__name__)
 def warn_if_open():
     """Said once per process at start-up: without tokens, anyone who reaches the service reads logs and metrics."""
     if not settings.DEBUG and not settings.API_TOKENS:
-        logger.warning('API_TOKENS is not set: the API, the logs and /metrics answer anyone who can reach this '
-                       'service. Set API_TOKENS (and REQUIRE_API_TOKENS=true) unless the network is trusted.',
-                       extra={'event': 'api_open'})
+        logger.warning(
+            'API_TOKENS is not set: the API, the logs and /metrics answer anyone who can reach this '
+            'service. Set API_TOKENS (and REQUIRE_API_TOKENS=true) unless the network is trusted.',
+            extra={'event': 'api_open'},
+        )
 
 
 class TokenHolder:
@@ -64,12 +67,14 @@ class HasAPITokenIfConfigured(permissions.BasePermission):
 
 def token_required(view):
     """The same rule for plain Django views (metrics): 401 JSON unless tokens are off or one is valid."""
+
     def checked(request, *args, **kwargs):
         if settings.API_TOKENS and not is_configured_token(presented_token(request)):
             response = JsonResponse({'detail': 'Authentication credentials were not provided.'}, status=401)
             response['WWW-Authenticate'] = 'Token'
             return response
         return view(request, *args, **kwargs)
+
     return checked
 
 
@@ -78,8 +83,11 @@ class APITokenScheme(OpenApiAuthenticationExtension):
     name = 'apiToken'
 
     def get_security_definition(self, auto_schema):
-        return {'type': 'http', 'scheme': 'bearer',
-                'description': 'Needed only when the service sets API_TOKENS. `Token <t>` is accepted too.'}
+        return {
+            'type': 'http',
+            'scheme': 'bearer',
+            'description': 'Needed only when the service sets API_TOKENS. `Token <t>` is accepted too.',
+        }
 
     def get_security_requirement(self, auto_schema):
         # Tokens are required only where API_TOKENS is set: describe going without one as allowed too.

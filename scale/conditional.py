@@ -4,6 +4,7 @@ A tag digests the version of what an answer shows (not the answer's bytes) toget
 bytes depend on: the absolute URL (links in the body carry host, path and query), the negotiated media type, and
 the shape's fingerprint. The mixins at the end give viewsets conditional list and retrieve from two hooks.
 """
+
 import hashlib
 
 from django.http import HttpResponseNotModified

@@ -1,6 +1,7 @@
 """Configuration from environment variables, validated: a malformed value stops start-up with an error naming the
 variable. Used by scale/settings.py and scale/gunicorn.conf.py alike (it imports nothing but Django's exception,
 so the gunicorn configuration can use it before anything else is imported)."""
+
 import math
 import os
 

@@ -2,6 +2,7 @@
 
 DRF already answers its own errors in JSON; `api_exception_handler` adds the database's failures to them.
 """
+
 import logging
 from http import HTTPStatus
 
@@ -58,11 +59,17 @@ def api_exception_handler(exc, context):
 
 def database_unavailable(error):
     cancelled = sqlstate(error) == QUERY_CANCELED
-    logger.warning('Database error answered 503: %s', str(error).strip(),
-                   extra={'event': 'statement_timeout' if cancelled else 'database_unavailable'})
+    logger.warning(
+        'Database error answered 503: %s',
+        str(error).strip(),
+        extra={'event': 'statement_timeout' if cancelled else 'database_unavailable'},
+    )
     set_rollback()
-    detail = ('The database took too long to answer this request; narrow the filters or try again later.'
-              if cancelled else 'The database is unavailable; try again later.')
+    detail = (
+        'The database took too long to answer this request; narrow the filters or try again later.'
+        if cancelled
+        else 'The database is unavailable; try again later.'
+    )
     return JsonResponse({'detail': detail}, status=503, headers={'Retry-After': str(DATABASE_RETRY_AFTER)})
 
 
@@ -87,7 +94,8 @@ class JsonErrorsMiddleware:
         if response.status_code < 400 or response.get('Content-Type', '').startswith('application/json'):
             return response
         detail = {405: f'Method "{request.method[:20]}" not allowed.'}.get(
-            response.status_code, HTTPStatus(response.status_code).phrase + '.')
+            response.status_code, HTTPStatus(response.status_code).phrase + '.'
+        )
         json_response = JsonResponse({'detail': detail}, status=response.status_code)
         for header, value in response.items():
             if header.lower() not in self._BODY_HEADERS:

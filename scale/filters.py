@@ -3,6 +3,7 @@
 Every value is validated in a form field, so bad input becomes a 400 naming the parameter
 through django-filter's DRF backend, and nothing a client sends reaches the database unchecked.
 """
+
 from django import forms
 from django.db.models import F
 from django.utils import timezone
@@ -47,8 +48,11 @@ class RepeatedValuesField(forms.Field):
 
     def clean(self, value):
         if self.max_items is not None and value and len(value) > self.max_items:
-            raise forms.ValidationError('At most %(most)d values, %(given)d given.', code='max_items',
-                                        params={'most': self.max_items, 'given': len(value)})
+            raise forms.ValidationError(
+                'At most %(most)d values, %(given)d given.',
+                code='max_items',
+                params={'most': self.max_items, 'given': len(value)},
+            )
         return [self.item_field.clean(item) for item in value or []]
 
 
@@ -143,8 +147,9 @@ class OrderKeyField(forms.CharField):
         name = super().clean(value)
         path = self.param_map.get(name.removeprefix('-'))
         if path is None:
-            raise forms.ValidationError(self.error_messages['invalid_choice'], code='invalid_choice',
-                                        params={'value': value})
+            raise forms.ValidationError(
+                self.error_messages['invalid_choice'], code='invalid_choice', params={'value': value}
+            )
         return path, name.startswith('-')
 
 
@@ -198,8 +203,11 @@ def order_keys(filterset):
 
 def filter_values(filterset):
     """The cleaned values of a validated filter set's filters, its ordering left out."""
-    return {name: value for name, value in filterset.form.cleaned_data.items()
-            if not isinstance(filterset.filters[name], OrderingFilter)}
+    return {
+        name: value
+        for name, value in filterset.form.cleaned_data.items()
+        if not isinstance(filterset.filters[name], OrderingFilter)
+    }
 
 
 class FilterBackend(DjangoFilterBackend):

@@ -4,6 +4,7 @@ The worker class is gthread: each worker process serves THREADS requests at once
 long streamed log occupies one thread, not a whole process, and the worker's heartbeat (sent by its main
 thread, not by the request threads) keeps the arbiter from killing a worker that is busy streaming.
 """
+
 import os
 import shutil
 import tempfile
@@ -23,7 +24,8 @@ _follows = env_int('LOGS_FOLLOW_MAX_CONCURRENT', 4)
 if _follows >= threads:
     raise ImproperlyConfigured(
         f'LOGS_FOLLOW_MAX_CONCURRENT ({_follows}) must be below GUNICORN_THREADS ({threads}): followers would hold '
-        'every thread of a worker.')
+        'every thread of a worker.'
+    )
 # Only a worker whose main thread stops answering is restarted; request threads may run longer.
 timeout = 30
 graceful_timeout = 30

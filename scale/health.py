@@ -3,6 +3,7 @@
 /healthz says the process answers; /readyz says the database answers within a short time limit, has every
 migration this release needs, and passes the checks apps register (`register_readiness_check`).
 """
+
 import logging
 
 from django.conf import settings
@@ -37,8 +38,10 @@ def readyz(request):
     migrations = migrations_status()
     failed = failed_checks('default') if migrations == 'ok' else {}
     ready = migrations == 'ok' and not failed
-    return JsonResponse({'status': 'ok' if ready else 'unavailable', 'databases': databases,
-                         'migrations': migrations, **failed}, status=200 if ready else 503)
+    return JsonResponse(
+        {'status': 'ok' if ready else 'unavailable', 'databases': databases, 'migrations': migrations, **failed},
+        status=200 if ready else 503,
+    )
 
 
 def failed_checks(alias):

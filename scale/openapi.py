@@ -1,4 +1,5 @@
 """OpenAPI pieces shared by every app: the error bodies, the hook that documents each path once, and the view."""
+
 import functools
 
 from drf_spectacular.utils import OpenApiResponse

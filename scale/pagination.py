@@ -1,4 +1,5 @@
 """Pagination shared by every list endpoint: page numbers with an exact count by default, keyset pages on request."""
+
 import base64
 import binascii
 import datetime
@@ -18,6 +19,7 @@ from scale.filters import order_keys, ordered_by
 
 class StandardPagination(PageNumberPagination):
     """Page numbers with an exact count (`count`: the list's version query counts the filtered rows)."""
+
     counts = True
     page_size = 100
     page_size_query_param = 'page_size'
@@ -33,8 +35,13 @@ class StandardPagination(PageNumberPagination):
         except ValueError:
             size = 0
         if size < 1:
-            raise ValidationError({self.page_size_query_param: [
-                f'Enter a whole number from 1 to {self.max_page_size} (larger values give {self.max_page_size}).']})
+            raise ValidationError(
+                {
+                    self.page_size_query_param: [
+                        f'Enter a whole number from 1 to {self.max_page_size} (larger values give {self.max_page_size}).'
+                    ]
+                }
+            )
         return min(size, self.max_page_size)
 
     def check_request(self, request, queryset, view=None):
@@ -87,8 +94,11 @@ class KeysetPagination(BasePagination):
 
     def get_paginated_response_schema(self, schema):
         link = {'type': ['string', 'null'], 'format': 'uri'}
-        return {'type': 'object', 'required': ['results'],
-                'properties': {'next': link, 'previous': link, 'results': schema}}
+        return {
+            'type': 'object',
+            'required': ['results'],
+            'properties': {'next': link, 'previous': link, 'results': schema},
+        }
 
     def page(self, queryset, *paths):
         """One query: the page's rows as `paths` followed by their sort keys. The page's ids come first from the
@@ -99,11 +109,14 @@ class KeysetPagination(BasePagination):
         window = queryset.order_by(*ordering)
         if self.cursor is not None:
             window = window.filter(after(window.model, keys, self.cursor.values))
-        page_ids = window.values('pk')[:self.page_size + 1]
-        rows = list(window.model._base_manager.filter(pk__in=page_ids).order_by(*ordering)
-                    .values_list(*paths, *[path for path, _ in self.keys]))
+        page_ids = window.values('pk')[: self.page_size + 1]
+        rows = list(
+            window.model._base_manager.filter(pk__in=page_ids)
+            .order_by(*ordering)
+            .values_list(*paths, *[path for path, _ in self.keys])
+        )
         self.has_more = len(rows) > self.page_size
-        rows = rows[:self.page_size]
+        rows = rows[: self.page_size]
         return rows[::-1] if backwards else rows
 
     def links(self, rows):
@@ -128,8 +141,12 @@ class EitherPagination(BasePagination):
     generator): a page-number page, or a keyset page. Its requests are paginated by the class they choose."""
 
     def get_paginated_response_schema(self, schema):
-        return {'anyOf': [StandardPagination().get_paginated_response_schema(schema),
-                          KeysetPagination().get_paginated_response_schema(schema)]}
+        return {
+            'anyOf': [
+                StandardPagination().get_paginated_response_schema(schema),
+                KeysetPagination().get_paginated_response_schema(schema),
+            ]
+        }
 
     def get_schema_operation_parameters(self, view):
         return StandardPagination().get_schema_operation_parameters(view)

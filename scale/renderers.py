@@ -1,4 +1,5 @@
 """The default JSON renderer: orjson, several times faster than the standard library on big pages."""
+
 import orjson
 from rest_framework.renderers import JSONRenderer
 from rest_framework.utils.encoders import JSONEncoder

@@ -3,6 +3,7 @@
 A client's X-Request-ID is kept when it looks like an id (so a load balancer's or UI's id follows the request);
 otherwise one is made. Either way it is answered in X-Request-ID.
 """
+
 import contextvars
 import logging
 import re
@@ -39,11 +40,20 @@ class RequestLogMiddleware:
 
 def log_request(request, status, started):
     # For a streamed answer the duration is the time to its first byte.
-    logger.info('%s %s %s', request.method, request.path, status, extra={
-        'event': 'request', 'method': request.method, 'path': request.path,
-        'query': request.META.get('QUERY_STRING', ''), 'status': status,
-        'duration_ms': round((time.monotonic() - started) * 1000, 1),
-    })
+    logger.info(
+        '%s %s %s',
+        request.method,
+        request.path,
+        status,
+        extra={
+            'event': 'request',
+            'method': request.method,
+            'path': request.path,
+            'query': request.META.get('QUERY_STRING', ''),
+            'status': status,
+            'duration_ms': round((time.monotonic() - started) * 1000, 1),
+        },
+    )
 
 
 class RequestIdFilter(logging.Filter):

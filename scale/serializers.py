@@ -1,10 +1,10 @@
 """Serializer pieces shared by every app: UTC timestamps with a `Z`, and `{"id": n}` references."""
+
 import datetime
 
 from django.db import models
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
-
 
 _UTC = datetime.timezone.utc
 

@@ -2,6 +2,7 @@
 
 Everything that differs between machines comes from environment variables, read here and only here.
 """
+
 import os
 import re
 from pathlib import Path
@@ -152,8 +153,11 @@ def cache_settings(url):
     if not url.startswith(('redis://', 'rediss://', 'unix://')):
         raise ImproperlyConfigured(f'CACHE_URL must be a redis://, rediss:// or unix:// URL, got {url!r}')
     # A cache that does not answer must cost a second, not a request's whole time.
-    return {'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': url,
-            'OPTIONS': {'socket_connect_timeout': 1, 'socket_timeout': 1}}
+    return {
+        'BACKEND': 'django.core.cache.backends.redis.RedisCache',
+        'LOCATION': url,
+        'OPTIONS': {'socket_connect_timeout': 1, 'socket_timeout': 1},
+    }
 
 
 CACHES = {'default': cache_settings(CACHE_URL)}
@@ -237,6 +241,11 @@ UI_LOG_MAX_LINES = env_int('UI_LOG_MAX_LINES', 300_000)
 
 # Live logs are read from the Mesos agents with these limits, so a dead or slow agent never stalls a request.
 MESOS_AGENT_TIMEOUT = env_float('MESOS_AGENT_TIMEOUT', 5.0)
+# Agents started with --authenticate_http_readonly answer 401 to reads without these (HTTP Basic). Never logged.
+MESOS_AGENT_PRINCIPAL = os.environ.get('MESOS_AGENT_PRINCIPAL', '')
+MESOS_AGENT_SECRET = os.environ.get('MESOS_AGENT_SECRET', '')
+if bool(MESOS_AGENT_PRINCIPAL) != bool(MESOS_AGENT_SECRET):
+    raise ImproperlyConfigured('MESOS_AGENT_PRINCIPAL and MESOS_AGENT_SECRET are set together or not at all.')
 
 # Logs endpoints. The most bytes one plain-text answer (or one chunk of a follow) carries:
 LOGS_MAX_BYTES = env_int('LOGS_MAX_BYTES', 2 * 1024 * 1024)
@@ -272,8 +281,10 @@ LOGGING = {
     },
     'handlers': {
         'stdout': {
-            'class': 'logging.StreamHandler', 'stream': 'ext://sys.stdout',
-            'formatter': 'json', 'filters': ['request_id'],
+            'class': 'logging.StreamHandler',
+            'stream': 'ext://sys.stdout',
+            'formatter': 'json',
+            'filters': ['request_id'],
         },
     },
     'root': {'handlers': ['stdout'], 'level': env_choice('LOG_LEVEL', 'INFO', LOG_LEVELS)},

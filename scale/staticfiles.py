@@ -1,4 +1,5 @@
 """Static files under content-hashed names (cached for a year by browsers), compressed by whitenoise."""
+
 from whitenoise.storage import CompressedManifestStaticFilesStorage
 
 

@@ -1,4 +1,5 @@
 """Parsing of the time-range query parameters: an ISO-8601 date-time with a zone, or a duration back from now."""
+
 import datetime
 import re
 
@@ -34,7 +35,9 @@ def _duration_before(text, now):
         duration = isodate.parse_duration(text)
         return now - duration
     except _PARSE_ERRORS:
-        raise TimestampError(f'"{_shown(text)}" is not a valid ISO-8601 duration (example: PT3H0M0S) within the calendar.')
+        raise TimestampError(
+            f'"{_shown(text)}" is not a valid ISO-8601 duration (example: PT3H0M0S) within the calendar.'
+        )
 
 
 def _aware_datetime(text):

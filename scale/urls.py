@@ -1,4 +1,5 @@
 """Root URLs: every endpoint is served at the root and, as Scale served it, under /v3/; the API docs beside them."""
+
 from django.urls import include, path
 from django_prometheus.exports import ExportToDjangoView
 from drf_spectacular.views import SpectacularSwaggerView
@@ -19,8 +20,11 @@ urlpatterns = [
     path('metrics', token_required(ExportToDjangoView), name='metrics'),
     path('api/schema/', SchemaView.as_view(), name='schema'),
     # A page: GET and HEAD only (DRF's OPTIONS metadata has no template to render it in).
-    path('api/docs/', SpectacularSwaggerView.as_view(url_name='schema', http_method_names=['get', 'head']),
-         name='swagger-ui'),
+    path(
+        'api/docs/',
+        SpectacularSwaggerView.as_view(url_name='schema', http_method_names=['get', 'head']),
+        name='swagger-ui',
+    ),
     path('', include('ui.urls')),
 ]
 

@@ -3,4 +3,4 @@ from django.apps import AppConfig
 
 class UiConfig(AppConfig):
     name = 'ui'
-    verbose_name = 'Operators\' web UI'
+    verbose_name = "Operators' web UI"

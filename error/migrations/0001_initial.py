@@ -4,11 +4,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
@@ -18,7 +16,15 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(db_index=True, max_length=50, unique=True)),
                 ('title', models.CharField(max_length=50, null=True)),
                 ('description', models.CharField(max_length=250, null=True)),
-                ('category', models.CharField(choices=[('SYSTEM', 'System'), ('ALGORITHM', 'Algorithm'), ('DATA', 'Data')], db_index=True, default='SYSTEM', max_length=50)),
+                (
+                    'category',
+                    models.CharField(
+                        choices=[('SYSTEM', 'System'), ('ALGORITHM', 'Algorithm'), ('DATA', 'Data')],
+                        db_index=True,
+                        default='SYSTEM',
+                        max_length=50,
+                    ),
+                ),
                 ('created', models.DateTimeField(auto_now_add=True)),
                 ('last_modified', models.DateTimeField(auto_now=True)),
             ],

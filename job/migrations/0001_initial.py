@@ -5,7 +5,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -88,7 +87,23 @@ class Migration(migrations.Migration):
             name='Job',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('PENDING', 'Pending'), ('BLOCKED', 'Blocked'), ('QUEUED', 'Queued'), ('RUNNING', 'Running'), ('FAILED', 'Failed'), ('COMPLETED', 'Completed'), ('CANCELED', 'Canceled')], db_index=True, default='PENDING', max_length=50)),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[
+                            ('PENDING', 'Pending'),
+                            ('BLOCKED', 'Blocked'),
+                            ('QUEUED', 'Queued'),
+                            ('RUNNING', 'Running'),
+                            ('FAILED', 'Failed'),
+                            ('COMPLETED', 'Completed'),
+                            ('CANCELED', 'Canceled'),
+                        ],
+                        db_index=True,
+                        default='PENDING',
+                        max_length=50,
+                    ),
+                ),
                 ('data', models.JSONField(default=dict)),
                 ('results', models.JSONField(default=dict)),
                 ('docker_params', models.JSONField(null=True)),
@@ -110,8 +125,24 @@ class Migration(migrations.Migration):
                 ('superseded', models.DateTimeField(null=True)),
                 ('last_modified', models.DateTimeField(auto_now=True)),
                 ('error', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to='error.error')),
-                ('root_superseded_job', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by_jobs', to='job.job')),
-                ('superseded_job', models.OneToOneField(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='superseded_by_job', to='job.job')),
+                (
+                    'root_superseded_job',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='superseded_by_jobs',
+                        to='job.job',
+                    ),
+                ),
+                (
+                    'superseded_job',
+                    models.OneToOneField(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='superseded_by_job',
+                        to='job.job',
+                    ),
+                ),
                 ('job_type', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='job.jobtype')),
             ],
             options={
@@ -122,7 +153,21 @@ class Migration(migrations.Migration):
             name='JobExecution',
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('status', models.CharField(choices=[('QUEUED', 'Queued'), ('RUNNING', 'Running'), ('FAILED', 'Failed'), ('COMPLETED', 'Completed'), ('CANCELED', 'Canceled')], db_index=True, default='QUEUED', max_length=50)),
+                (
+                    'status',
+                    models.CharField(
+                        choices=[
+                            ('QUEUED', 'Queued'),
+                            ('RUNNING', 'Running'),
+                            ('FAILED', 'Failed'),
+                            ('COMPLETED', 'Completed'),
+                            ('CANCELED', 'Canceled'),
+                        ],
+                        db_index=True,
+                        default='QUEUED',
+                        max_length=50,
+                    ),
+                ),
                 ('command_arguments', models.CharField(max_length=1000)),
                 ('timeout', models.IntegerField()),
                 ('docker_params', models.JSONField(null=True)),
@@ -158,7 +203,15 @@ class Migration(migrations.Migration):
                 ('ended', models.DateTimeField(null=True)),
                 ('cleaned_up', models.DateTimeField(null=True)),
                 ('last_modified', models.DateTimeField(auto_now=True, db_index=True)),
-                ('cleanup_job', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, related_name='cleaned_up_executions', to='job.job')),
+                (
+                    'cleanup_job',
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name='cleaned_up_executions',
+                        to='job.job',
+                    ),
+                ),
                 ('error', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to='error.error')),
                 ('job', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, to='job.job')),
                 ('node', models.ForeignKey(null=True, on_delete=django.db.models.deletion.PROTECT, to='node.node')),

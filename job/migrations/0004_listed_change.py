@@ -5,6 +5,7 @@ here; `node` and `error` by their own apps' migrations (node/0002, error/0002), 
 Scale's own processes write these tables, with their own database user: the PostgreSQL function runs as its
 owner (SECURITY DEFINER), so they need no rights on our table.
 """
+
 from django.db import migrations, models
 
 COUNTED_TABLES = ('job_exe', 'job', 'job_type')
@@ -46,7 +47,8 @@ def add_counting_trigger(schema_editor, table):
     if schema_editor.connection.vendor == 'postgresql':
         schema_editor.execute(
             f'CREATE TRIGGER api_listed_change AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON "{table}" '
-            'FOR EACH STATEMENT EXECUTE FUNCTION api_count_listed_change()')
+            'FOR EACH STATEMENT EXECUTE FUNCTION api_count_listed_change()'
+        )
     elif schema_editor.connection.vendor == 'sqlite':
         for event in SQLITE_EVENTS:
             schema_editor.execute(SQLITE_TRIGGER.format(table=table, event=event))
@@ -80,7 +82,6 @@ def remove_triggers(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('error', '0001_initial'),
         ('job', '0003_filter_count_indexes'),

@@ -10,6 +10,7 @@ group: inserts and deletes per statement from the transition tables, updates per
 execution to another group. A job's type is read through `job` when the change is
 written; the triggers on `job` keep the groups right when a job appears, disappears or changes type.
 """
+
 from django.db import migrations
 
 COUNT_TABLE = 'api_execution_count'
@@ -124,9 +125,9 @@ $$;
 # it in one transaction) adds them, a deleted job takes its remaining executions away, and a job whose type
 # changes moves its executions to the new type. Scale inserts jobs before their executions and never changes a
 # job's type, so the insert trigger normally finds nothing (one index probe per job) and the last never fires.
-JOBS_FUNCTION = f"""
+JOBS_FUNCTION = """
 CREATE FUNCTION api_count_job_executions() RETURNS trigger
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {{schema}} AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {schema} AS $$
 DECLARE
     g record;
 BEGIN
@@ -217,15 +218,18 @@ def remove(apps, schema_editor):
         return
     for table, trigger in TRIGGERS:
         schema_editor.execute(f'DROP TRIGGER IF EXISTS {trigger} ON "{table}"')
-    for function in ('api_count_executions()', 'api_move_execution()', 'api_count_job_executions()',
-                     'api_recount_executions()',
-                     'api_add_executions(varchar, bigint, bigint, bigint)'):
+    for function in (
+        'api_count_executions()',
+        'api_move_execution()',
+        'api_count_job_executions()',
+        'api_recount_executions()',
+        'api_add_executions(varchar, bigint, bigint, bigint)',
+    ):
         schema_editor.execute(f'DROP FUNCTION IF EXISTS {function}')
     schema_editor.execute(f'DROP TABLE IF EXISTS {COUNT_TABLE}')
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('job', '0004_listed_change'),
     ]

@@ -4,6 +4,7 @@ A follow past the end of a running execution has nothing to write, so a hang-up 
 server must notice it while waiting. Real gunicorn, real sockets; the test waits for events (a 200, a 503, the
 bytes of the log), each with a generous limit, never for a fixed time.
 """
+
 import socket
 import time
 
@@ -20,13 +21,22 @@ STORED = 'so far\n'
 def server(start_gunicorn, tmp_path):
     database_url = f'sqlite:///{tmp_path / "follows.sqlite3"}'
     run_django(database_url, 'migrate', '--noinput')
-    execution_id = int(run_django(database_url, code=(
-        'from job.tests.factories import make_execution\n'
-        f'print(make_execution(status="RUNNING", ended=None, node=None, stdout={STORED!r}).id)'
-    )))
+    execution_id = int(
+        run_django(
+            database_url,
+            code=(
+                'from job.tests.factories import make_execution\n'
+                f'print(make_execution(status="RUNNING", ended=None, node=None, stdout={STORED!r}).id)'
+            ),
+        )
+    )
     base = start_gunicorn(
-        DATABASE_URL=database_url, GUNICORN_THREADS='6', LOGS_FOLLOW_MAX_CONCURRENT='2',
-        LOGS_FOLLOW_MAX_PER_CLIENT='2', LOGS_FOLLOW_POLL_SECONDS=str(POLL), LOGS_FOLLOW_MAX_SECONDS='120',
+        DATABASE_URL=database_url,
+        GUNICORN_THREADS='6',
+        LOGS_FOLLOW_MAX_CONCURRENT='2',
+        LOGS_FOLLOW_MAX_PER_CLIENT='2',
+        LOGS_FOLLOW_POLL_SECONDS=str(POLL),
+        LOGS_FOLLOW_MAX_SECONDS='120',
         LOGS_THROTTLE_RATE='100000/min',
     )
     return base, database_url, execution_id
@@ -36,8 +46,10 @@ def open_follow(base, execution_id, offset):
     """A follow on a raw socket, returned once its status line and headers arrived."""
     host, port = base.removeprefix('http://').split(':')
     client = socket.create_connection((host, int(port)), timeout=10)
-    client.sendall(f'GET /job-executions/{execution_id}/logs/stdout/?follow=true&offset={offset} HTTP/1.1\r\n'
-                   f'Host: {host}\r\n\r\n'.encode())
+    client.sendall(
+        f'GET /job-executions/{execution_id}/logs/stdout/?follow=true&offset={offset} HTTP/1.1\r\n'
+        f'Host: {host}\r\n\r\n'.encode()
+    )
     head = b''
     while b'\r\n\r\n' not in head:
         piece = client.recv(4096)
@@ -49,8 +61,12 @@ def open_follow(base, execution_id, offset):
 
 
 def follow_status(base, execution_id):
-    with requests.get(f'{base}/job-executions/{execution_id}/logs/stdout/',
-                      params={'follow': 'true', 'offset': 10**6}, stream=True, timeout=10) as response:
+    with requests.get(
+        f'{base}/job-executions/{execution_id}/logs/stdout/',
+        params={'follow': 'true', 'offset': 10**6},
+        stream=True,
+        timeout=10,
+    ) as response:
         return response.status_code
 
 
@@ -80,10 +96,13 @@ def test_a_client_that_stays_gets_only_log_bytes_and_keeps_its_slot(server):
                 body += staying.recv(4096)
             assert body == b''
             assert follow_status(base, execution_id) == 503  # both still held: neither was taken for gone
-            run_django(database_url, code=(
-                'from job.models import JobExecution\n'
-                f'JobExecution.objects.filter(pk={execution_id}).update(stdout={STORED + "more" + chr(10)!r})'
-            ))
+            run_django(
+                database_url,
+                code=(
+                    'from job.models import JobExecution\n'
+                    f'JobExecution.objects.filter(pk={execution_id}).update(stdout={STORED + "more" + chr(10)!r})'
+                ),
+            )
             staying.settimeout(30)
             while b'more\n' not in body:
                 piece = staying.recv(4096)

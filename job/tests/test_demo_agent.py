@@ -1,4 +1,5 @@
 """The demo command feeds running executions' logs through the stand-in agent."""
+
 import io
 
 import pytest

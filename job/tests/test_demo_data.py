@@ -1,4 +1,5 @@
 """The demo_data command: a consistent demo set in every status, spread in time, loaded only into an empty database."""
+
 import datetime
 from urllib.parse import urlsplit
 

@@ -2,6 +2,7 @@
 from several connections, committed and rolled back, interleaved in open transactions; after every step each group
 (status, job type, node) holds exactly the executions the tables hold, so every filter combination's count is
 exact, and the counts of the list's own filters equal the filter set's."""
+
 import contextlib
 import io
 import random
@@ -31,8 +32,12 @@ WRITERS = 3  # connections; writer w owns the jobs with index % WRITERS == w, so
 @pytest.fixture
 def world():
     """Job types (two share a name, one has no category), nodes, and jobs; ids as the tests draw them."""
-    types = [make_job_type(name='alpha', version='1'), make_job_type(name='alpha', version='2'),
-             make_job_type(name='beta', category='vector'), make_job_type(name='gamma', category=None)]
+    types = [
+        make_job_type(name='alpha', version='1'),
+        make_job_type(name='alpha', version='2'),
+        make_job_type(name='beta', category='vector'),
+        make_job_type(name='gamma', category=None),
+    ]
     nodes = [make_node() for _ in range(3)]
     jobs = [make_job(job_type=types[i % len(types)]) for i in range(2 * WRITERS)]
     return {'types': [t.id for t in types], 'nodes': [n.id for n in nodes], 'jobs': [j.id for j in jobs]}
@@ -62,8 +67,7 @@ def owned(world, writer):
 
 # One write: (kind, parameters drawn by hypothesis). Each touches only the jobs of the writer that runs it.
 writes = st.one_of(
-    st.tuples(st.just('insert'), st.integers(0, 1), st.sampled_from(STATUSES), st.integers(-1, 2),
-              st.integers(1, 4)),
+    st.tuples(st.just('insert'), st.integers(0, 1), st.sampled_from(STATUSES), st.integers(-1, 2), st.integers(1, 4)),
     st.tuples(st.just('status'), st.integers(0, 1), st.sampled_from(STATUSES), st.integers(0, 3)),
     st.tuples(st.just('node'), st.integers(0, 1), st.integers(-1, 2), st.integers(0, 3)),
     st.tuples(st.just('delete'), st.integers(0, 1), st.integers(0, 2)),
@@ -82,16 +86,27 @@ def apply(raw, world, writer, write):
         run(raw, INSERT, [job, status, node(node_index), rows])
     elif kind == 'status':  # the first `limit` executions of the job (0: none), as Scale's multi-row updates
         status, limit = rest
-        run(raw, 'UPDATE job_exe SET status = %s, last_modified = now() WHERE id IN '
-                 '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)', [status, job, limit])
+        run(
+            raw,
+            'UPDATE job_exe SET status = %s, last_modified = now() WHERE id IN '
+            '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)',
+            [status, job, limit],
+        )
     elif kind == 'node':
         node_index, limit = rest
-        run(raw, 'UPDATE job_exe SET node_id = %s WHERE id IN '
-                 '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id DESC LIMIT %s)', [node(node_index), job, limit])
+        run(
+            raw,
+            'UPDATE job_exe SET node_id = %s WHERE id IN '
+            '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id DESC LIMIT %s)',
+            [node(node_index), job, limit],
+        )
     elif kind == 'delete':
         [limit] = rest
-        run(raw, 'DELETE FROM job_exe WHERE id IN (SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)',
-            [job, limit])
+        run(
+            raw,
+            'DELETE FROM job_exe WHERE id IN (SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)',
+            [job, limit],
+        )
     elif kind == 'job_type':
         [type_index] = rest
         run(raw, 'UPDATE job SET job_type_id = %s WHERE id = %s', [world['types'][type_index], job])
@@ -101,15 +116,19 @@ def apply(raw, world, writer, write):
 
 def groups_from_tables():
     with connection.cursor() as cursor:
-        cursor.execute('SELECT e.status, j.job_type_id, e.node_id, count(*) FROM job_exe e JOIN job j ON j.id = e.job_id '
-                       'GROUP BY 1, 2, 3')
+        cursor.execute(
+            'SELECT e.status, j.job_type_id, e.node_id, count(*) FROM job_exe e JOIN job j ON j.id = e.job_id '
+            'GROUP BY 1, 2, 3'
+        )
         return {row[:3]: row[3] for row in cursor.fetchall()}
 
 
 def groups_from_counts():
     with connection.cursor() as cursor:
-        cursor.execute(f'SELECT status, job_type_id, node_id, sum(executions) FROM {COUNT_TABLE} GROUP BY 1, 2, 3 '
-                       'HAVING sum(executions) <> 0')
+        cursor.execute(
+            f'SELECT status, job_type_id, node_id, sum(executions) FROM {COUNT_TABLE} GROUP BY 1, 2, 3 '
+            'HAVING sum(executions) <> 0'
+        )
         return {row[:3]: row[3] for row in cursor.fetchall()}
 
 
@@ -119,13 +138,20 @@ def assert_exact():
 
 def filter_cases(world):
     """Every single filter value, none, and combinations of the list's group filters, as query strings."""
-    singles = ([f'status={status}' for status in STATUSES] + [f'job_type_id={i}' for i in world['types']]
-               + ['job_type_name=alpha', 'job_type_name=beta', 'job_type_category=raster',
-                  'job_type_category=vector'] + [f'node_id={i}' for i in world['nodes']])
-    return ['', *singles, f'status=QUEUED&status=RUNNING&node_id={world["nodes"][0]}',
-            f'job_type_name=alpha&job_type_category=raster&status=COMPLETED',
-            f'job_type_id={world["types"][3]}&node_id={world["nodes"][1]}&node_id={world["nodes"][2]}',
-            'job_type_name=alpha&job_type_name=gamma&status=FAILED&status=CANCELED']
+    singles = (
+        [f'status={status}' for status in STATUSES]
+        + [f'job_type_id={i}' for i in world['types']]
+        + ['job_type_name=alpha', 'job_type_name=beta', 'job_type_category=raster', 'job_type_category=vector']
+        + [f'node_id={i}' for i in world['nodes']]
+    )
+    return [
+        '',
+        *singles,
+        f'status=QUEUED&status=RUNNING&node_id={world["nodes"][0]}',
+        'job_type_name=alpha&job_type_category=raster&status=COMPLETED',
+        f'job_type_id={world["types"][3]}&node_id={world["nodes"][1]}&node_id={world["nodes"][2]}',
+        'job_type_name=alpha&job_type_name=gamma&status=FAILED&status=CANCELED',
+    ]
 
 
 def assert_filters_count_as_the_list(world):
@@ -149,8 +175,11 @@ def test_committed_and_rolled_back_writes_keep_every_group_exact(world, steps):
 
 
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(plan=st.lists(st.tuples(st.integers(0, WRITERS - 1), writes), min_size=1, max_size=12),
-       endings=st.lists(st.booleans(), min_size=WRITERS, max_size=WRITERS), order=st.permutations(range(WRITERS)))
+@given(
+    plan=st.lists(st.tuples(st.integers(0, WRITERS - 1), writes), min_size=1, max_size=12),
+    endings=st.lists(st.booleans(), min_size=WRITERS, max_size=WRITERS),
+    order=st.permutations(range(WRITERS)),
+)
 def test_interleaved_open_transactions_keep_every_group_exact(world, plan, endings, order):
     """Several connections hold transactions open at once, each writing in turn (a group's row held by one makes
     another add a row), then each commits or rolls back in a drawn order; the groups are exact after every ending."""
@@ -227,12 +256,19 @@ def test_threads_writing_the_same_rows_at_once_keep_every_group_exact(world):
 
 THREAD_PARAMS = {
     'UPDATE job_exe SET status = %s, node_id = %s WHERE id IN (SELECT id FROM job_exe ORDER BY random() LIMIT %s)': (
-        lambda rng, world: rng.choice(STATUSES), lambda rng, world: rng.choice([None, *world['nodes']]),
-        lambda rng, world: rng.randint(1, 5)),
-    INSERT: (lambda rng, world: rng.choice(world['jobs']), lambda rng, world: rng.choice(STATUSES),
-             lambda rng, world: rng.choice([None, *world['nodes']]), lambda rng, world: rng.randint(1, 3)),
+        lambda rng, world: rng.choice(STATUSES),
+        lambda rng, world: rng.choice([None, *world['nodes']]),
+        lambda rng, world: rng.randint(1, 5),
+    ),
+    INSERT: (
+        lambda rng, world: rng.choice(world['jobs']),
+        lambda rng, world: rng.choice(STATUSES),
+        lambda rng, world: rng.choice([None, *world['nodes']]),
+        lambda rng, world: rng.randint(1, 3),
+    ),
     'DELETE FROM job_exe WHERE id IN (SELECT id FROM job_exe ORDER BY random() LIMIT %s)': (
-        lambda rng, world: rng.randint(1, 2),),
+        lambda rng, world: rng.randint(1, 2),
+    ),
 }
 THREAD_STATEMENTS = list(THREAD_PARAMS)
 
@@ -282,7 +318,7 @@ def test_truncate_empties_the_counts(world):
 
 def test_a_restore_without_triggers_is_repaired_by_a_recount(world):
     with raw_connection() as raw:
-        run(raw, "SET session_replication_role = replica")  # as pg_restore --disable-triggers writes
+        run(raw, 'SET session_replication_role = replica')  # as pg_restore --disable-triggers writes
         run(raw, INSERT, [world['jobs'][1], 'COMPLETED', world['nodes'][2], 7])
     assert groups_from_counts() != groups_from_tables()
     out = io.StringIO()
@@ -315,9 +351,11 @@ def test_every_counting_trigger_is_reported_missing_when_dropped_or_disabled(wor
     finally:
         with connection.cursor() as cursor:
             cursor.execute('ALTER TABLE job_exe ENABLE TRIGGER api_execution_count_update')
-            cursor.execute('CREATE TRIGGER api_execution_count_job_type AFTER UPDATE ON job FOR EACH ROW '
-                           'WHEN (OLD.job_type_id IS DISTINCT FROM NEW.job_type_id) '
-                           'EXECUTE FUNCTION api_count_job_executions()')
+            cursor.execute(
+                'CREATE TRIGGER api_execution_count_job_type AFTER UPDATE ON job FOR EACH ROW '
+                'WHEN (OLD.job_type_id IS DISTINCT FROM NEW.job_type_id) '
+                'EXECUTE FUNCTION api_count_job_executions()'
+            )
 
 
 def test_the_migration_counts_the_executions_already_there_and_reverses_cleanly(world):
@@ -334,8 +372,13 @@ def test_the_migration_counts_the_executions_already_there_and_reverses_cleanly(
     assert missing_triggers('default') == []
 
 
-LIST_QUERIES = ['status=QUEUED', 'job_type_name=alpha&node_id={node}', 'job_type_category=raster&status=RUNNING',
-                '', 'page_size=1000&job_type_id={type}']
+LIST_QUERIES = [
+    'status=QUEUED',
+    'job_type_name=alpha&node_id={node}',
+    'job_type_category=raster&status=RUNNING',
+    '',
+    'page_size=1000&job_type_id={type}',
+]
 
 
 @pytest.mark.parametrize('query', LIST_QUERIES)
@@ -370,8 +413,9 @@ def test_a_writer_needs_no_rights_on_the_counts(world):
         run(raw, f"CREATE ROLE {role} LOGIN PASSWORD 'writer'")
         run(raw, f'GRANT SELECT, UPDATE, DELETE ON job_exe TO {role}')
     try:
-        writer = connection.get_new_connection({**connection.get_connection_params(), 'user': role,
-                                                'password': 'writer'})
+        writer = connection.get_new_connection(
+            {**connection.get_connection_params(), 'user': role, 'password': 'writer'}
+        )
         writer.autocommit = True
         with contextlib.closing(writer):
             with pytest.raises(Exception, match='permission denied'):

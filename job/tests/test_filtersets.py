@@ -1,4 +1,5 @@
 """Every query parameter of the list, its good and bad forms, and ordering."""
+
 import datetime
 
 import pytest
@@ -47,10 +48,22 @@ class TestTimeRange:
         assert ids(api, 'started=P1D&ended=PT2H') == [old]
 
     @pytest.mark.parametrize('name', ['started', 'ended'])
-    @pytest.mark.parametrize('value', [
-        '2015-01-01T00:00:00', 'yesterday', '2015-13-01T00:00:00Z', '2015-01-01', 'P', 'P1X', 'PT3H0M0SZ',
-        'P99999999999D', 'P9999Y', '0001-01-01T00:00:00%2B14:00', '2015-01-01T00:00:00Z\x00',
-    ])
+    @pytest.mark.parametrize(
+        'value',
+        [
+            '2015-01-01T00:00:00',
+            'yesterday',
+            '2015-13-01T00:00:00Z',
+            '2015-01-01',
+            'P',
+            'P1X',
+            'PT3H0M0SZ',
+            'P99999999999D',
+            'P9999Y',
+            '0001-01-01T00:00:00%2B14:00',
+            '2015-01-01T00:00:00Z\x00',
+        ],
+    )
     def test_bad_values_are_a_400_naming_the_parameter(self, api, name, value):
         body = error_of(api, f'{name}={value}')
         assert list(body) == [name] and body[name][0]
@@ -58,12 +71,15 @@ class TestTimeRange:
     def test_missing_zone_says_so(self, api):
         assert 'time zone' in error_of(api, 'started=2015-01-01T00:00:00')['started'][0]
 
-    @pytest.mark.parametrize('query', [
-        'started=2015-01-02T00:00:00Z&ended=2015-01-02T00:00:00Z',
-        'started=2015-01-03T00:00:00Z&ended=2015-01-02T00:00:00Z',
-        'started=PT1H&ended=PT2H',
-        'started=P1D&ended=P1D',
-    ])
+    @pytest.mark.parametrize(
+        'query',
+        [
+            'started=2015-01-02T00:00:00Z&ended=2015-01-02T00:00:00Z',
+            'started=2015-01-03T00:00:00Z&ended=2015-01-02T00:00:00Z',
+            'started=PT1H&ended=PT2H',
+            'started=P1D&ended=P1D',
+        ],
+    )
     def test_empty_or_reversed_range_is_a_400(self, api, query):
         assert 'earlier than ended' in error_of(api, query)['started'][0]
 
@@ -71,8 +87,10 @@ class TestTimeRange:
 class TestStatus:
     @pytest.fixture
     def by_status(self):
-        return {status: make_execution(status=status).id
-                for status in ('QUEUED', 'RUNNING', 'FAILED', 'COMPLETED', 'CANCELED')}
+        return {
+            status: make_execution(status=status).id
+            for status in ('QUEUED', 'RUNNING', 'FAILED', 'COMPLETED', 'CANCELED')
+        }
 
     def test_matches_case_insensitively(self, api, by_status):
         assert ids(api, 'status=running') == [by_status['RUNNING']]
@@ -146,11 +164,21 @@ class TestOrder:
         node_b, node_a = make_node(hostname='b.example.com'), make_node(hostname='a.example.com')
         type_x, type_y = make_job_type(name='x-type'), make_job_type(name='y-type')
         return [
-            make_execution(job=make_job(job_type=type_y), node=node_a, status='RUNNING', last_modified=at(30),
-                           error=make_error(category='DATA')),
+            make_execution(
+                job=make_job(job_type=type_y),
+                node=node_a,
+                status='RUNNING',
+                last_modified=at(30),
+                error=make_error(category='DATA'),
+            ),
             make_execution(job=make_job(job_type=type_x), node=None, status='QUEUED', last_modified=at(10)),
-            make_execution(job=make_job(job_type=type_x), node=node_b, status='FAILED', last_modified=at(20),
-                           error=make_error(category='SYSTEM')),
+            make_execution(
+                job=make_job(job_type=type_x),
+                node=node_b,
+                status='FAILED',
+                last_modified=at(20),
+                error=make_error(category='SYSTEM'),
+            ),
         ]
 
     def test_default_is_last_modified_ascending(self, api, rows):
@@ -173,10 +201,23 @@ class TestOrder:
         assert ids(api, 'order=-node__hostname') == [rows[1].id, rows[2].id, rows[0].id]
         assert ids(api, 'order=error__category') == [rows[0].id, rows[2].id, rows[1].id]
 
-    @pytest.mark.parametrize('value', [
-        'colour', '-colour', 'stdout', 'environment', 'results', 'job__data', 'job__job_type__description',
-        'job__job__job', 'node__hostname__id', 'job_type__interface', '--status', 'job_type',
-    ])
+    @pytest.mark.parametrize(
+        'value',
+        [
+            'colour',
+            '-colour',
+            'stdout',
+            'environment',
+            'results',
+            'job__data',
+            'job__job_type__description',
+            'job__job__job',
+            'node__hostname__id',
+            'job_type__interface',
+            '--status',
+            'job_type',
+        ],
+    )
     def test_fields_that_do_not_exist_or_cannot_be_ordered_are_a_400(self, api, rows, value):
         body = error_of(api, f'order={value}')
         assert list(body) == ['order']
@@ -210,7 +251,8 @@ class TestFilterSetDirectly:
         make_execution(status='FAILED', node=wanted.node)
         assert self.filtered(f'status=running&node_id={wanted.node_id}')[1] == [wanted.id]
         assert sorted(self.filtered('status=running&status=failed')[1]) == sorted(
-            JobExecution.objects.values_list('id', flat=True))
+            JobExecution.objects.values_list('id', flat=True)
+        )
 
     def test_the_default_order_is_last_modified_then_id(self):
         later, earlier = make_execution(last_modified=at(60)), make_execution(last_modified=at(0))

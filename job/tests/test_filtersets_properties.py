@@ -1,4 +1,5 @@
 """Arbitrary query strings against the list, on the real database: a 200 or a JSON 4xx, never a 5xx."""
+
 from urllib.parse import urlencode
 
 import pytest
@@ -8,13 +9,39 @@ from hypothesis import strategies as st
 from job.tests.factories import make_full_execution
 from scale.tests.iso8601 import date_times
 
-PARAMETERS = ['page', 'page_size', 'started', 'ended', 'status', 'job_type_id', 'job_type_name',
-              'job_type_category', 'node_id', 'order']
+PARAMETERS = [
+    'page',
+    'page_size',
+    'started',
+    'ended',
+    'status',
+    'job_type_id',
+    'job_type_name',
+    'job_type_category',
+    'node_id',
+    'order',
+]
 hostile_text = st.one_of(
     st.text(max_size=30),
     date_times(),
-    st.sampled_from(['\x00', '-1', '0', '99999999999999999999999', 'P99999999999D', '0001-01-01T00:00:00+14:00',
-                     'job__job__job', '-', '--id', 'x' * 5000, '\udcff', 'PT3H', 'running', 'job_type__name']),
+    st.sampled_from(
+        [
+            '\x00',
+            '-1',
+            '0',
+            '99999999999999999999999',
+            'P99999999999D',
+            '0001-01-01T00:00:00+14:00',
+            'job__job__job',
+            '-',
+            '--id',
+            'x' * 5000,
+            '\udcff',
+            'PT3H',
+            'running',
+            'job_type__name',
+        ]
+    ),
 )
 queries = st.lists(st.tuples(st.sampled_from(PARAMETERS), hostile_text), max_size=6)
 

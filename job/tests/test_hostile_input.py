@@ -1,5 +1,6 @@
 """What clients and fuzzers send: every parameter and path gets a JSON 4xx naming the problem, or a 200 where the
 input is merely odd. Never a 5xx, never HTML. Both databases."""
+
 from urllib.parse import urlencode
 
 import pytest
@@ -11,16 +12,57 @@ pytestmark = pytest.mark.django_db
 # Values as a client means them; each is sent through a real URL encoder (urlencode), as a client's library sends
 # it: `+` as %2B, invalid UTF-8 (the bytes values) as %FF. A hand-written `?started=...+99:00` would be a space.
 HOSTILE_VALUES = [
-    '\x00', 'a\x00b', b'\xff\xfe', b'\xc0\xaf', 'x' * 20000, '9' * 30, '-' + '9' * 30, '-1', '0', '1e9999', 'NaN',
-    '../../etc/passwd', 'P99999999999D', 'PT99999999999999999999H', '0000-00-00T00:00:00Z',
-    '99999-01-01T00:00:00Z', '2015-02-30T00:00:00Z', '%s%d', "'; DROP TABLE job_exe;--",
-    'job__job__job__job__id', 'node__job_exe__node__id', 'stdout', '-environment',
-    '2015-01-01T00:00:00+99:00', '2015-01-01T00:00:00-24:00', '2015-01-01T00:00:00+00:60',
-    '0001-01-01T00:00:00+01:00', '9999-12-31T23:59:59-01:00', '2015-01-01T00:00:00+2400', '+', ' ', '&', '=', '#',
-    '\u2028', '\ud800'.encode('utf-8', 'surrogatepass'),
+    '\x00',
+    'a\x00b',
+    b'\xff\xfe',
+    b'\xc0\xaf',
+    'x' * 20000,
+    '9' * 30,
+    '-' + '9' * 30,
+    '-1',
+    '0',
+    '1e9999',
+    'NaN',
+    '../../etc/passwd',
+    'P99999999999D',
+    'PT99999999999999999999H',
+    '0000-00-00T00:00:00Z',
+    '99999-01-01T00:00:00Z',
+    '2015-02-30T00:00:00Z',
+    '%s%d',
+    "'; DROP TABLE job_exe;--",
+    'job__job__job__job__id',
+    'node__job_exe__node__id',
+    'stdout',
+    '-environment',
+    '2015-01-01T00:00:00+99:00',
+    '2015-01-01T00:00:00-24:00',
+    '2015-01-01T00:00:00+00:60',
+    '0001-01-01T00:00:00+01:00',
+    '9999-12-31T23:59:59-01:00',
+    '2015-01-01T00:00:00+2400',
+    '+',
+    ' ',
+    '&',
+    '=',
+    '#',
+    '\u2028',
+    '\ud800'.encode('utf-8', 'surrogatepass'),
 ]
-LIST_PARAMETERS = ['page', 'page_size', 'started', 'ended', 'status', 'job_type_id', 'job_type_name',
-                   'job_type_category', 'node_id', 'order', 'pagination', 'cursor']
+LIST_PARAMETERS = [
+    'page',
+    'page_size',
+    'started',
+    'ended',
+    'status',
+    'job_type_id',
+    'job_type_name',
+    'job_type_category',
+    'node_id',
+    'order',
+    'pagination',
+    'cursor',
+]
 TEXT_LOG_PARAMETERS = ['offset', 'tail', 'limit', 'follow']
 
 
@@ -53,12 +95,21 @@ def test_every_plain_text_logs_parameter_survives_hostile_values(api, execution,
     assert_json_answer(api.get(f'/job-executions/{execution.id}/logs/stdout/?{urlencode({name: value})}'))
 
 
-@pytest.mark.parametrize('path', [
-    '/job-executions/99999999999999999999999999/', '/job-executions/9223372036854775808/logs/',
-    '/job-executions/-1/', '/job-executions/%00/', '/job-executions/1%00/', '/job-executions/..%2F..%2F/',
-    '/job-executions/../../etc/passwd', '/job-executions/%ff/logs/stdout/', '/job-executions/1/logs/stdin/',
-    '/v3/job-executions/' + '1' * 5000 + '/',
-])
+@pytest.mark.parametrize(
+    'path',
+    [
+        '/job-executions/99999999999999999999999999/',
+        '/job-executions/9223372036854775808/logs/',
+        '/job-executions/-1/',
+        '/job-executions/%00/',
+        '/job-executions/1%00/',
+        '/job-executions/..%2F..%2F/',
+        '/job-executions/../../etc/passwd',
+        '/job-executions/%ff/logs/stdout/',
+        '/job-executions/1/logs/stdin/',
+        '/v3/job-executions/' + '1' * 5000 + '/',
+    ],
+)
 def test_hostile_paths_are_a_json_404(api, execution, path):
     response = api.get(path)
     assert response.status_code == 404 and response.json()['detail']

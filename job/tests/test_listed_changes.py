@@ -1,5 +1,6 @@
 """The lists' version (job.selectors.listed_changes): triggers count every committed write to the tables a list
 shows, on both databases; on PostgreSQL for any writer, without making writers wait, and in commit order."""
+
 import contextlib
 import threading
 
@@ -122,8 +123,11 @@ def test_a_write_committed_after_a_newer_one_still_renews_the_tag(api):
     first, second = make_full_execution(), make_full_execution()
     with raw_connection() as slow, raw_connection() as fast:
         run(slow, 'BEGIN')
-        run(slow, "UPDATE job_exe SET status = 'RUNNING', last_modified = now() - interval '1 minute' WHERE id = %s",
-            [first.id])
+        run(
+            slow,
+            "UPDATE job_exe SET status = 'RUNNING', last_modified = now() - interval '1 minute' WHERE id = %s",
+            [first.id],
+        )
         run(fast, 'UPDATE job_exe SET last_modified = now() WHERE id = %s', [second.id])
         etag = api.get('/job-executions/')['ETag']
         run(slow, 'COMMIT')

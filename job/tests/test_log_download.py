@@ -1,4 +1,5 @@
 """What the plain-text logs answer for a UI: downloads of a whole stream, where a tail starts, unbuffered follows."""
+
 import pytest
 
 from job.tests.factories import make_execution, make_node
@@ -45,13 +46,17 @@ class TestDownload:
         assert body(text(api, execution, download='true')) == log.encode()
         assert body(text(api, execution, download='true', offset=7)) == log.encode()[7:]
 
-    def test_a_download_of_a_running_execution_holds_the_stored_and_the_live_part(self, api, sandbox_agent,
-                                                                                   settings):
+    def test_a_download_of_a_running_execution_holds_the_stored_and_the_live_part(self, api, sandbox_agent, settings):
         settings.LOGS_MAX_BYTES = 8
         sandbox_agent.write(TASK_FILE, 'live part of the running task\n')
         node = make_node(hostname=sandbox_agent.host, port=sandbox_agent.port)
-        execution = make_execution(status='RUNNING', ended=None, node=node, stdout='stored part\n',
-                                   current_stdout_url=sandbox_agent.download_url(TASK_FILE))
+        execution = make_execution(
+            status='RUNNING',
+            ended=None,
+            node=node,
+            stdout='stored part\n',
+            current_stdout_url=sandbox_agent.download_url(TASK_FILE),
+        )
         assert body(text(api, execution, download='true')) == b'stored part\nlive part of the running task\n'
 
     def test_an_empty_stream_downloads_as_an_empty_file(self, api):

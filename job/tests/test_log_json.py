@@ -1,4 +1,5 @@
 """The JSON logs answer's value objects: a stream's last bytes under the cap, stored and live parts joined."""
+
 from job.log_json import CappedLog, _capped
 
 

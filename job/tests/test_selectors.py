@@ -1,5 +1,6 @@
 """What the ETags cover, derived from the shapes: the tables the triggers must count, the rows details version,
 and the check that every counted table still has its trigger."""
+
 import importlib
 
 import pytest
@@ -11,8 +12,11 @@ from job.selectors import LISTED_TABLES, missing_triggers
 from job.serializers import DETAIL_ROWS, DETAIL_VERSION_PATHS, IMMUTABLE_MODELS, LIST_ROWS
 from node.models import Node
 
-COUNTING_MIGRATIONS = ('job.migrations.0004_listed_change', 'node.migrations.0002_listed_change_trigger',
-                       'error.migrations.0002_listed_change_trigger')
+COUNTING_MIGRATIONS = (
+    'job.migrations.0004_listed_change',
+    'node.migrations.0002_listed_change_trigger',
+    'error.migrations.0002_listed_change_trigger',
+)
 
 
 def counted_tables():
@@ -55,5 +59,9 @@ def test_a_table_without_its_trigger_is_named(api):
     assert missing_triggers('default') == ['node']
     ready = api.get('/readyz')
     assert ready.status_code == 503
-    assert ready.json() == {'status': 'unavailable', 'databases': {'default': 'ok'}, 'migrations': 'ok',
-                            'missing_triggers': ['node']}
+    assert ready.json() == {
+        'status': 'unavailable',
+        'databases': {'default': 'ok'},
+        'migrations': 'ok',
+        'missing_triggers': ['node'],
+    }

@@ -1,4 +1,5 @@
 """The logs endpoints share one per-client budget; past it, a JSON 429 says when to come back."""
+
 import pytest
 
 from job.tests.factories import make_execution
@@ -34,9 +35,13 @@ def test_other_endpoints_are_not_throttled(api, settings):
 
 
 def test_a_cache_that_is_down_does_not_fail_the_logs(api, settings, closed_port, caplog):
-    settings.CACHES = {'default': {
-        'BACKEND': 'django.core.cache.backends.redis.RedisCache', 'LOCATION': f'redis://127.0.0.1:{closed_port}/0',
-        'OPTIONS': {'socket_connect_timeout': 0.5, 'socket_timeout': 0.5}}}
+    settings.CACHES = {
+        'default': {
+            'BACKEND': 'django.core.cache.backends.redis.RedisCache',
+            'LOCATION': f'redis://127.0.0.1:{closed_port}/0',
+            'OPTIONS': {'socket_connect_timeout': 0.5, 'socket_timeout': 0.5},
+        }
+    }
     execution = make_execution(stdout='out')
     assert api.get(f'/job-executions/{execution.id}/logs/').status_code == 200
     assert api.get(f'/job-executions/{execution.id}/logs/stdout/').content == b'out'
@@ -46,8 +51,10 @@ def test_a_cache_that_is_down_does_not_fail_the_logs(api, settings, closed_port,
 def test_a_forwarded_for_header_does_not_buy_a_fresh_budget(api, settings):
     settings.LOGS_THROTTLE_RATE = '2/min'
     execution = make_execution()
-    answers = [api.get(f'/job-executions/{execution.id}/logs/', HTTP_X_FORWARDED_FOR=f'10.0.0.{n}').status_code
-               for n in range(4)]
+    answers = [
+        api.get(f'/job-executions/{execution.id}/logs/', HTTP_X_FORWARDED_FOR=f'10.0.0.{n}').status_code
+        for n in range(4)
+    ]
     assert answers == [200, 200, 429, 429]
 
 

@@ -1,4 +1,5 @@
 """Cutting UTF-8 only between characters, tested on the bytes themselves."""
+
 import pytest
 
 from job.utf8 import last_boundary, replace_invalid, send_length, skip_partial_start

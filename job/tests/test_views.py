@@ -1,4 +1,5 @@
 """The three endpoints against stored rows: shapes, values, pagination, errors, /v3/ and query counts."""
+
 import base64
 import json
 
@@ -13,26 +14,81 @@ from job.tests.test_filtersets import error_of, ids
 pytestmark = pytest.mark.django_db
 
 LIST_FIELDS = {
-    'id', 'status', 'command_arguments', 'timeout', 'pre_started', 'pre_completed', 'pre_exit_code',
-    'job_started', 'job_completed', 'job_exit_code', 'post_started', 'post_completed', 'post_exit_code',
-    'created', 'queued', 'started', 'ended', 'last_modified', 'job', 'node', 'error',
+    'id',
+    'status',
+    'command_arguments',
+    'timeout',
+    'pre_started',
+    'pre_completed',
+    'pre_exit_code',
+    'job_started',
+    'job_completed',
+    'job_exit_code',
+    'post_started',
+    'post_completed',
+    'post_exit_code',
+    'created',
+    'queued',
+    'started',
+    'ended',
+    'last_modified',
+    'job',
+    'node',
+    'error',
 }
 DETAIL_FIELDS = LIST_FIELDS | {
-    'environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
-    'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url', 'results_manifest',
+    'environment',
+    'cpus_scheduled',
+    'mem_scheduled',
+    'disk_in_scheduled',
+    'disk_out_scheduled',
+    'disk_total_scheduled',
+    'results',
+    'current_stdout_url',
+    'current_stderr_url',
+    'results_manifest',
 }
 JOB_TYPE_FIELDS = {
-    'id', 'name', 'version', 'title', 'description', 'category', 'author_name', 'author_url', 'is_system',
-    'is_long_running', 'is_active', 'is_operational', 'is_paused', 'icon_code',
+    'id',
+    'name',
+    'version',
+    'title',
+    'description',
+    'category',
+    'author_name',
+    'author_url',
+    'is_system',
+    'is_long_running',
+    'is_active',
+    'is_operational',
+    'is_paused',
+    'icon_code',
 }
 JOB_LIST_FIELDS = {'id', 'job_type', 'job_type_rev', 'event', 'error', 'status', 'priority', 'num_exes'}
 JOB_DETAIL_FIELDS = JOB_LIST_FIELDS | {
-    'timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required',
-    'created', 'queued', 'started', 'ended', 'last_status_change', 'last_modified',
+    'timeout',
+    'max_tries',
+    'cpus_required',
+    'mem_required',
+    'disk_in_required',
+    'disk_out_required',
+    'created',
+    'queued',
+    'started',
+    'ended',
+    'last_status_change',
+    'last_modified',
 }
 NODE_LIST_FIELDS = {'id', 'hostname', 'port', 'slave_id'}
 NODE_DETAIL_FIELDS = NODE_LIST_FIELDS | {
-    'pause_reason', 'is_paused', 'is_paused_errors', 'is_active', 'archived', 'created', 'last_offer', 'last_modified',
+    'pause_reason',
+    'is_paused',
+    'is_paused_errors',
+    'is_active',
+    'archived',
+    'created',
+    'last_offer',
+    'last_modified',
 }
 ERROR_LIST_FIELDS = {'id', 'name', 'title', 'description', 'category'}
 
@@ -46,8 +102,19 @@ def assert_list_shape(result, execution):
     job, job_type, node, error = execution.job, execution.job.job_type, execution.node, execution.error
     for name in ('id', 'status', 'command_arguments', 'timeout', 'pre_exit_code', 'job_exit_code', 'post_exit_code'):
         assert result[name] == getattr(execution, name), name
-    for name in ('pre_started', 'pre_completed', 'job_started', 'job_completed', 'post_started', 'post_completed',
-                 'created', 'queued', 'started', 'ended', 'last_modified'):
+    for name in (
+        'pre_started',
+        'pre_completed',
+        'job_started',
+        'job_completed',
+        'post_started',
+        'post_completed',
+        'created',
+        'queued',
+        'started',
+        'ended',
+        'last_modified',
+    ):
         assert result[name] == utc(getattr(execution, name)), name
     assert set(result['job']) == JOB_LIST_FIELDS
     assert set(result['job']['job_type']) == JOB_TYPE_FIELDS
@@ -56,7 +123,11 @@ def assert_list_shape(result, execution):
     assert result['job']['event'] == {'id': job.event_id}
     assert result['job']['error'] == {'id': job.error_id}
     assert {k: result['job'][k] for k in ('id', 'status', 'priority', 'num_exes')} == {
-        'id': job.id, 'status': job.status, 'priority': job.priority, 'num_exes': job.num_exes}
+        'id': job.id,
+        'status': job.status,
+        'priority': job.priority,
+        'num_exes': job.num_exes,
+    }
     assert result['node'] == {name: getattr(node, name) for name in NODE_LIST_FIELDS}
     assert result['error'] == {name: getattr(error, name) for name in ERROR_LIST_FIELDS}
 
@@ -108,7 +179,9 @@ class TestPagination:
     def test_v3_links_stay_under_v3(self, api):
         for _ in range(3):
             make_execution()
-        assert api.get('/v3/job-executions/?page_size=1').json()['next'].startswith('http://testserver/v3/job-executions/')
+        assert (
+            api.get('/v3/job-executions/?page_size=1').json()['next'].startswith('http://testserver/v3/job-executions/')
+        )
 
     def test_page_past_the_end_is_a_json_404(self, api):
         make_execution()
@@ -121,8 +194,11 @@ class TestPagination:
 
     def test_default_page_size_is_100_and_large_sizes_are_capped_at_1000(self, api):
         execution = make_execution()
-        fields = {f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields
-                  if f.attname not in ('id',)}
+        fields = {
+            f.attname: getattr(execution, f.attname)
+            for f in JobExecution._meta.concrete_fields
+            if f.attname not in ('id',)
+        }
         JobExecution.objects.bulk_create([JobExecution(**fields) for _ in range(1000)])
         assert len(api.get('/job-executions/').json()['results']) == 100
         capped = api.get('/job-executions/?page_size=5000').json()
@@ -176,6 +252,7 @@ class TestQueryCounts:
         make_full_execution(stdout='x' * 1000)
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
+
         with CaptureQueriesContext(connection) as queries:
             api.get('/job-executions/')
         page_query = queries.captured_queries[-1]['sql']
@@ -185,23 +262,41 @@ class TestQueryCounts:
 class TestDetails:
     def test_has_the_list_fields_plus_details_with_full_nested_shapes(self, api):
         execution = make_full_execution(
-            current_stdout_url='http://host/out.txt', current_stderr_url='http://host/error.txt')
+            current_stdout_url='http://host/out.txt', current_stderr_url='http://host/error.txt'
+        )
         job, node, error = execution.job, execution.node, execution.error
         response = api.get(f'/job-executions/{execution.id}/')
         assert response.status_code == 200
         body = response.json()
         assert set(body) == DETAIL_FIELDS
-        for name in ('environment', 'cpus_scheduled', 'mem_scheduled', 'disk_in_scheduled', 'disk_out_scheduled',
-                     'disk_total_scheduled', 'results', 'current_stdout_url', 'current_stderr_url',
-                     'results_manifest', 'status', 'command_arguments'):
+        for name in (
+            'environment',
+            'cpus_scheduled',
+            'mem_scheduled',
+            'disk_in_scheduled',
+            'disk_out_scheduled',
+            'disk_total_scheduled',
+            'results',
+            'current_stdout_url',
+            'current_stderr_url',
+            'results_manifest',
+            'status',
+            'command_arguments',
+        ):
             assert body[name] == getattr(execution, name), name
         assert set(body['job']) == JOB_DETAIL_FIELDS
         assert body['job']['job_type']['name'] == job.job_type.name
         assert body['job']['job_type_rev'] == {
-            'id': job.job_type_rev_id, 'job_type': {'id': job.job_type_id}, 'revision_num': job.job_type_rev.revision_num}
+            'id': job.job_type_rev_id,
+            'job_type': {'id': job.job_type_id},
+            'revision_num': job.job_type_rev.revision_num,
+        }
         assert body['job']['event'] == {
-            'id': job.event_id, 'type': 'STRIKE_TRANSFER', 'rule': {'id': job.event.rule_id},
-            'occurred': utc(job.event.occurred)}
+            'id': job.event_id,
+            'type': 'STRIKE_TRANSFER',
+            'rule': {'id': job.event.rule_id},
+            'occurred': utc(job.event.occurred),
+        }
         assert body['job']['error'] == {name: getattr(job.error, name) for name in ERROR_LIST_FIELDS}
         for name in ('timeout', 'max_tries', 'cpus_required', 'mem_required', 'disk_in_required', 'disk_out_required'):
             assert body['job'][name] == getattr(job, name), name
@@ -212,7 +307,9 @@ class TestDetails:
         assert body['node']['created'] == utc(node.created)
         assert body['error'] == {
             **{name: getattr(error, name) for name in ERROR_LIST_FIELDS},
-            'created': utc(error.created), 'last_modified': utc(error.last_modified)}
+            'created': utc(error.created),
+            'last_modified': utc(error.last_modified),
+        }
 
     def test_event_without_rule_shows_null_rule(self, api):
         execution = make_execution()
@@ -268,7 +365,7 @@ class TestErrorsAreJson:
 def prepared_statements():
     with connection.cursor() as cursor:
         cursor.execute('SELECT name FROM pg_prepared_statements ORDER BY name')
-        return [name for name, in cursor.fetchall()]
+        return [name for (name,) in cursor.fetchall()]
 
 
 def revalidate(api, url, etag, **headers):
@@ -283,7 +380,8 @@ class TestListRevalidation:
         return executions, response['ETag']
 
     def test_list_sends_a_strong_etag_and_a_current_one_gets_an_empty_304_from_one_query(
-            self, api, page, django_assert_num_queries):
+        self, api, page, django_assert_num_queries
+    ):
         _, etag = page
         assert etag.startswith('"') and not etag.startswith('W/')
         with django_assert_num_queries(1):
@@ -318,14 +416,19 @@ class TestListRevalidation:
         row.save()
         assert revalidate(api, '/job-executions/?page_size=2', etag).status_code == 200
 
-    def test_another_page_filter_host_or_format_has_another_tag(self, api, page, client):
+    def test_another_page_filter_path_host_or_format_has_another_tag(self, api, page, client):
         _, etag = page
-        for url in ('/job-executions/?page_size=2&page=2', '/job-executions/?page_size=2&status=FAILED',
-                    '/v3/job-executions/?page_size=2'):
+        for url in (
+            '/job-executions/?page_size=2&page=2',
+            '/job-executions/?page_size=2&status=FAILED',
+            '/v3/job-executions/?page_size=2',
+        ):
             assert revalidate(api, url, etag).status_code == 200, url
+        # The same list asked for by another of the allowed names: its next link names that host.
+        other_host = api.get('/job-executions/?page_size=2', HTTP_HOST='localhost', HTTP_IF_NONE_MATCH=etag)
+        assert other_host.status_code == 200 and other_host.json()['next'].startswith('http://localhost/')
         browser = client.get('/job-executions/?page_size=2', HTTP_IF_NONE_MATCH=etag, HTTP_ACCEPT='text/html')
         assert browser.status_code == 200
-
 
     def test_the_tag_shows_the_lists_version(self, api, page):
         _, etag = page
@@ -348,10 +451,20 @@ class TestListRevalidation:
             response = revalidate(api, '/job-executions/?page_size=2', other)
         assert response.status_code == 200 and response.json()['count'] == 3
 
-    @pytest.mark.parametrize('header', [
-        '"99999999999999999999999-abc"', '"²-abc"', '"-"', '"1-"', 'W/"0-0", "x"', '"' + '9' * 5000 + '-a"',
-        '"1-a" "2-b"', '""', ',,,',
-    ])
+    @pytest.mark.parametrize(
+        'header',
+        [
+            '"99999999999999999999999-abc"',
+            '"²-abc"',
+            '"-"',
+            '"1-"',
+            'W/"0-0", "x"',
+            '"' + '9' * 5000 + '-a"',
+            '"1-a" "2-b"',
+            '""',
+            ',,,',
+        ],
+    )
     def test_malformed_tags_get_the_full_answer(self, api, page, header):
         response = revalidate(api, '/job-executions/?page_size=2', header)
         assert response.status_code == 200 and response.json()['count'] == 3
@@ -386,12 +499,18 @@ class TestDetailsRevalidation:
     def test_any_shown_row_saved_renews_the_tag(self, api, changed):
         execution = make_full_execution()
         etag = api.get(f'/job-executions/{execution.id}/')['ETag']
-        row = {'execution': execution, 'job': execution.job, 'job_type': execution.job.job_type,
-               'node': execution.node, 'error': execution.error, 'job_error': execution.job.error}[changed]
+        row = {
+            'execution': execution,
+            'job': execution.job,
+            'job_type': execution.job.job_type,
+            'node': execution.node,
+            'error': execution.error,
+            'job_error': execution.job.error,
+        }[changed]
         row.save()
         assert revalidate(api, f'/job-executions/{execution.id}/', etag).status_code == 200
 
-    @pytest.mark.skipif(connection.vendor != 'postgresql', reason='prepared statements are PostgreSQL\'s')
+    @pytest.mark.skipif(connection.vendor != 'postgresql', reason="prepared statements are PostgreSQL's")
     @pytest.mark.parametrize('prepared', [True, False])
     @pytest.mark.django_db(transaction=True)
     def test_the_version_lookup_is_prepared_once_per_connection(self, api, settings, prepared):
@@ -415,8 +534,9 @@ class TestDetailsRevalidation:
 class TestBigPageQueryCounts:
     def test_page_size_1000_takes_two_queries(self, api, django_assert_num_queries):
         execution = make_full_execution()
-        fields = {f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields
-                  if f.attname != 'id'}
+        fields = {
+            f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields if f.attname != 'id'
+        }
         JobExecution.objects.bulk_create([JobExecution(**fields) for _ in range(1000)])
         with django_assert_num_queries(2):
             body = api.get('/job-executions/?page_size=1000&job_type_name=' + execution.job.job_type.name).json()
@@ -427,15 +547,28 @@ class TestKeysetPages:
     @pytest.fixture
     def rows(self):
         from job.tests.factories import make_error, make_node
+
         node_a, node_b = make_node(hostname='a.example.com'), make_node(hostname='b.example.com')
         errors = [make_error(category='DATA'), make_error(category='SYSTEM')]
         shapes = [  # (node, error, last_modified, pre_exit_code): ties and NULLs in every key
-            (node_a, errors[0], 10, 0), (None, None, 10, None), (node_b, None, 20, 1), (node_a, errors[1], 20, None),
-            (None, errors[0], 5, 2), (node_b, errors[1], 30, 0), (node_a, None, 5, None),
+            (node_a, errors[0], 10, 0),
+            (None, None, 10, None),
+            (node_b, None, 20, 1),
+            (node_a, errors[1], 20, None),
+            (None, errors[0], 5, 2),
+            (node_b, errors[1], 30, 0),
+            (node_a, None, 5, None),
         ]
-        return [make_execution(node=node, error=error, last_modified=at(seconds), pre_exit_code=code,
-                               status='FAILED' if error else 'COMPLETED')
-                for node, error, seconds, code in shapes]
+        return [
+            make_execution(
+                node=node,
+                error=error,
+                last_modified=at(seconds),
+                pre_exit_code=code,
+                status='FAILED' if error else 'COMPLETED',
+            )
+            for node, error, seconds, code in shapes
+        ]
 
     @staticmethod
     def walk(api, url, link):
@@ -447,11 +580,20 @@ class TestKeysetPages:
             url = body[link]
         return pages
 
-    @pytest.mark.parametrize('order', [
-        '', 'order=-last_modified', 'order=node__hostname', 'order=-node__hostname',
-        'order=error__category&order=-status',
-        'order=job_type__name', 'order=-id', 'order=pre_exit_code', 'order=-pre_exit_code&order=-node__hostname',
-    ])
+    @pytest.mark.parametrize(
+        'order',
+        [
+            '',
+            'order=-last_modified',
+            'order=node__hostname',
+            'order=-node__hostname',
+            'order=error__category&order=-status',
+            'order=job_type__name',
+            'order=-id',
+            'order=pre_exit_code',
+            'order=-pre_exit_code&order=-node__hostname',
+        ],
+    )
     def test_walking_forward_then_back_gives_the_page_number_order(self, api, rows, order):
         expected = ids(api, f'{order}&page_size=100')
         forward = self.walk(api, f'/job-executions/?pagination=cursor&page_size=2&{order}', 'next')
@@ -490,10 +632,17 @@ class TestKeysetPages:
         JobExecution.objects.get(pk=response.json()['results'][1]['id']).save()
         assert revalidate(api, url, response['ETag']).status_code == 200
 
-    @pytest.mark.parametrize('cursor', [
-        'garbage', 'eyJ2IjpbXX0', 'e30', '%00', 'eyJ2IjpbIngiLDFdLCJiIjpmYWxzZX0',
-        'eyJ2IjpbbnVsbCw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XSwiYiI6ZmFsc2V9',
-    ])
+    @pytest.mark.parametrize(
+        'cursor',
+        [
+            'garbage',
+            'eyJ2IjpbXX0',
+            'e30',
+            '%00',
+            'eyJ2IjpbIngiLDFdLCJiIjpmYWxzZX0',
+            'eyJ2IjpbbnVsbCw5OTk5OTk5OTk5OTk5OTk5OTk5OTk5XSwiYiI6ZmFsc2V9',
+        ],
+    )
     def test_a_malformed_cursor_is_a_400(self, api, rows, cursor):
         body = error_of(api, f'cursor={cursor}')
         assert list(body) == ['cursor']
@@ -515,10 +664,11 @@ class TestCountJoins:
     def count_sql(api, query):
         from django.db import connection
         from django.test.utils import CaptureQueriesContext
+
         with CaptureQueriesContext(connection) as queries:
             assert api.get(f'/job-executions/?{query}').status_code == 200
         first = queries.captured_queries[0]['sql']
-        return first[:first.index(') filtered')]  # the count's subquery: what it selects from, joins and filters
+        return first[: first.index(') filtered')]  # the count's subquery: what it selects from, joins and filters
 
     def test_the_count_joins_nothing_for_filters_on_the_execution_whatever_the_order(self, api):
         make_full_execution()

@@ -1,4 +1,5 @@
 """Writes to `node` change the lists' version: list answers show each execution's node (the counter is job/0004's)."""
+
 import importlib
 
 from django.db import migrations
@@ -17,7 +18,6 @@ def remove_trigger(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
         ('node', '0001_initial'),
         ('job', '0004_listed_change'),

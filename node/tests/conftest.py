@@ -1,4 +1,5 @@
 """Fixtures for the node app's tests that no other app needs."""
+
 import pytest
 
 from node.tests.fault_agent import running_fault_agent

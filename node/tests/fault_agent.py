@@ -1,10 +1,14 @@
 """A misbehaving Mesos agent on loopback: it serves `/files/read` from bytes in memory, and fails on demand.
+Like Mesos, it gzips an answer of 1 KiB or more when the client accepts gzip (as requests always does).
 
 Raw sockets rather than http.server, so it can do what a well-behaved server never does: cut the body short
 with a reset, drip it, or answer JSON that lies. Set `fault` (any of FAULTS, or None for honest answers) and
-`content` at any time, mid-follow included; `refuse()` stops listening.
+`content` at any time, mid-follow included; `refuse()` stops listening and `listen_again()` comes back on the
+same port. `calls` counts the calls it received.
 """
+
 import contextlib
+import gzip
 import json
 import socket
 import struct
@@ -12,7 +16,12 @@ import threading
 import time
 from urllib.parse import parse_qs, urlsplit
 
+from node.sandbox_agent import GZIP_MINIMUM_BYTES, accepts_gzip
+
 MAX_READ_BYTES = 16 * 4096
+# A dripped answer is padded (JSON allows spaces after the object; a header in the head) so that at one byte
+# per drip it lasts minutes: far past any deadline plus a test's margin for a busy machine.
+DRIP_PADDING = 2000
 
 # Each fault answers every call (size and reads) the same way.
 FAULTS = {
@@ -34,12 +43,14 @@ FAULTS = {
 class ReadRequest:
     """One `/files/read` call, and what an honest agent holding `content` would answer to it."""
 
-    def __init__(self, path, content):
+    def __init__(self, head, content):
+        path = head.split()[1]
+        self.accepts_gzip = accepts_gzip(_header(head, 'Accept-Encoding'))
         params = {name: values[-1] for name, values in parse_qs(urlsplit(path).query).items()}
         self.offset, self.length = int(params.get('offset', 0)), int(params.get('length', -1))
         self.size = len(content)
         length = MAX_READ_BYTES if self.length == -1 else min(self.length, MAX_READ_BYTES)
-        self.data = b'' if self.offset == -1 else content[self.offset:self.offset + length]
+        self.data = b'' if self.offset == -1 else content[self.offset : self.offset + length]
         self.answer_offset = self.size if self.offset == -1 else self.offset
         # As the agent does: the file's bytes as they are inside the JSON string.
         self.data_text = self.data.decode('utf-8', 'surrogateescape')
@@ -54,11 +65,16 @@ class FaultAgent:
 
     def __init__(self, drip_seconds=0.05):
         self.content, self.fault, self.drip_seconds = b'', None, drip_seconds
-        self.calls = 0
+        self.calls = self.gzipped_answers = 0
         self._listener = socket.create_server(('127.0.0.1', 0))
         self.host, self.port = self._listener.getsockname()[:2]
         self._connections, self._stopped = [], threading.Event()
-        threading.Thread(target=self._accept_forever, name='fault-agent', daemon=True).start()
+        self._start_accepting()
+
+    def _start_accepting(self):
+        threading.Thread(
+            target=self._accept_forever, args=(self._listener, self._stopped), name='fault-agent', daemon=True
+        ).start()
 
     @property
     def connections(self):
@@ -82,10 +98,16 @@ class FaultAgent:
 
     close = refuse
 
-    def _accept_forever(self):
-        while not self._stopped.is_set():
+    def listen_again(self):
+        """Come back up after refuse(), on the same port."""
+        self._listener = socket.create_server((self.host, self.port))  # SO_REUSEADDR: the port is free at once
+        self._stopped = threading.Event()
+        self._start_accepting()
+
+    def _accept_forever(self, listener, stopped):
+        while not stopped.is_set():
             try:
-                connection = self._listener.accept()[0]
+                connection = listener.accept()[0]
             except OSError:
                 return
             self._connections.append(connection)
@@ -99,35 +121,59 @@ class FaultAgent:
                 if not head:
                     return
                 self.calls += 1
-                if not self._answer(connection, ReadRequest(head.split()[1], self.content)):
+                if not self._answer(connection, ReadRequest(head, self.content)):
                     return
 
     def _answer(self, connection, request):
         """Answer one call; False when the connection is over."""
         fault = self.fault
         if fault == 'reset mid-body':
-            body = request.honest_body()
-            connection.sendall(_head(200, len(body) + 1000) + body[:len(body) // 2])
+            body, encoding = _encoded(request, request.honest_body())
+            connection.sendall(_head(200, len(body) + 1000, encoding=encoding) + body[: len(body) // 2])
             # SO_LINGER with a zero timeout makes close() send an RST instead of a FIN.
             connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack('ii', 1, 0))
             return False
         if fault in ('slow drip', 'slow drip from the status line'):
-            body = request.honest_body()
+            # Not gzipped: the padding would shrink to nothing, and the drip is the network's doing anyway.
+            body = request.honest_body() + b' ' * DRIP_PADDING
             if fault == 'slow drip':  # the head at once, then the body byte by byte
                 connection.sendall(_head(200, len(body)))
-            answer = body if fault == 'slow drip' else _head(200, len(body)) + body
+            answer = body if fault == 'slow drip' else _head(200, len(body), b'x' * DRIP_PADDING) + body
             for byte in answer:
                 time.sleep(self.drip_seconds)
                 connection.sendall(bytes([byte]))
             return True
         status, body = FAULTS[fault](request) if fault else (200, request.honest_body())
-        connection.sendall(_head(status, len(body)) + body)
+        body, encoding = _encoded(request, body)
+        self.gzipped_answers += encoding == 'gzip'
+        connection.sendall(_head(status, len(body), encoding=encoding) + body)
         return True
 
 
-def _head(status, content_length):
-    return (f'HTTP/1.1 {status} X\r\nContent-Type: application/json\r\n'
-            f'Content-Length: {content_length}\r\n\r\n').encode()
+def _encoded(request, body):
+    """(the body as Mesos sends it, its Content-Encoding or None): gzipped from 1 KiB on, if the client accepts it."""
+    if request.accepts_gzip and len(body) >= GZIP_MINIMUM_BYTES:
+        return gzip.compress(body), 'gzip'
+    return body, None
+
+
+def _head(status, content_length, padding=b'', encoding=None):
+    extra = (b'X-Padding: %s\r\n' % padding if padding else b'') + (
+        f'Content-Encoding: {encoding}\r\n'.encode() if encoding else b''
+    )
+    return (
+        (f'HTTP/1.1 {status} X\r\nContent-Type: application/json\r\nContent-Length: {content_length}\r\n').encode()
+        + extra
+        + b'\r\n'
+    )
+
+
+def _header(head, name):
+    for line in head.split('\r\n')[1:]:
+        field, _, value = line.partition(':')
+        if field.strip().lower() == name.lower():
+            return value.strip()
+    return ''
 
 
 def _read_head(connection):

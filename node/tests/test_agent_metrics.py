@@ -1,4 +1,5 @@
 """Agent read calls are counted by outcome and timed, against a real stand-in agent on loopback."""
+
 from prometheus_client import REGISTRY
 
 from node.agent import read_tails
@@ -15,9 +16,15 @@ def test_read_calls_are_counted_by_outcome_and_timed(sandbox_agent, closed_port)
     before = {outcome: sample('scale_agent_fetches_total', outcome=outcome) for outcome in ('ok', 'failed')}
     timed_before = sample('scale_agent_fetch_duration_seconds_count')
 
-    results = read_tails(node, [sandbox_agent.download_url('/sandbox/stdout'),
-                                sandbox_agent.download_url('/sandbox/missing'),
-                                f'http://127.0.0.1:{closed_port}/files/download.json?path=/x'], max_bytes=100)
+    results = read_tails(
+        node,
+        [
+            sandbox_agent.download_url('/sandbox/stdout'),
+            sandbox_agent.download_url('/sandbox/missing'),
+            f'http://127.0.0.1:{closed_port}/files/download.json?path=/x',
+        ],
+        max_bytes=100,
+    )
 
     assert results == [(b'out', 3), None, None]
     # The tail that was read took two calls (its size, then its bytes); each failure stopped at its first.

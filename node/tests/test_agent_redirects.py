@@ -1,4 +1,5 @@
 """A node's agent that redirects is not followed: the host and port check must hold for every hop."""
+
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer

@@ -5,6 +5,7 @@ can be reached reads fall back to the primary, so a replica going down costs one
 Within one request every read goes to the same database: replicas lag by different amounts, and a page's count,
 rows and ETag must all describe one state of the data.
 """
+
 import contextvars
 import logging
 import random
@@ -37,8 +38,12 @@ def is_reachable(alias):
     except DatabaseError as error:
         with _skipped_lock:
             _skipped_until[alias] = time.monotonic() + settings.REPLICA_RETRY_INTERVAL
-        logger.warning('Replica %s unreachable, reading from the primary: %s', alias, str(error).strip(),
-                       extra={'event': 'replica_unreachable', 'alias': alias})
+        logger.warning(
+            'Replica %s unreachable, reading from the primary: %s',
+            alias,
+            str(error).strip(),
+            extra={'event': 'replica_unreachable', 'alias': alias},
+        )
         return False
 
 

@@ -4,6 +4,7 @@
 parser must answer or refuse each one. `moments_in_every_form()` writes one valid moment in a form chosen at
 random, with the moment it stands for, so a parser can be checked for reading it right.
 """
+
 import datetime
 
 from hypothesis import strategies as st
@@ -34,13 +35,16 @@ def dates():
 def times():
     """hh, hh:mm, hhmm, hh:mm:ss, hhmmss, each with an optional decimal fraction (. or ,) on its last part."""
     fraction = st.one_of(st.just(''), _joined(st.sampled_from('.,'), st.text('0123456789', min_size=1, max_size=9)))
-    return _joined(st.one_of(
-        digits(2),
-        _joined(digits(2), st.just(':'), digits(2)),
-        _joined(digits(2), digits(2)),
-        _joined(digits(2), st.just(':'), digits(2), st.just(':'), digits(2)),
-        _joined(digits(2), digits(2), digits(2)),
-    ), fraction)
+    return _joined(
+        st.one_of(
+            digits(2),
+            _joined(digits(2), st.just(':'), digits(2)),
+            _joined(digits(2), digits(2)),
+            _joined(digits(2), st.just(':'), digits(2), st.just(':'), digits(2)),
+            _joined(digits(2), digits(2), digits(2)),
+        ),
+        fraction,
+    )
 
 
 def zones():
@@ -79,11 +83,15 @@ def moments_in_every_form(draw):
     extended = draw(st.booleans())
     dash, colon = ('-', ':') if extended else ('', '')
     iso_year, iso_week, iso_weekday = local.isocalendar()
-    date = draw(st.sampled_from([
-        f'{local.year:04}{dash}{local.month:02}{dash}{local.day:02}',
-        f'{local.year:04}{dash}{local.timetuple().tm_yday:03}',
-        f'{iso_year:04}{dash}W{iso_week:02}{dash}{iso_weekday}',
-    ]))
+    date = draw(
+        st.sampled_from(
+            [
+                f'{local.year:04}{dash}{local.month:02}{dash}{local.day:02}',
+                f'{local.year:04}{dash}{local.timetuple().tm_yday:03}',
+                f'{iso_year:04}{dash}W{iso_week:02}{dash}{iso_weekday}',
+            ]
+        )
+    )
     time = f'{local.hour:02}{colon}{local.minute:02}{colon}{local.second:02}'
     if minutes == 0 and draw(st.booleans()):
         offset = 'Z'

@@ -2,6 +2,7 @@
 
 PostgreSQL refuses to run as root, so as root the clusters belong to the `postgres` user.
 """
+
 import glob
 import os
 import shutil
@@ -17,8 +18,11 @@ def postgres_bin_dir():
     candidates = sorted(glob.glob('/usr/lib/postgresql/*/bin'), key=lambda path: int(path.split('/')[-2]))
     if shutil.which('pg_config'):
         candidates.append(subprocess.run(['pg_config', '--bindir'], capture_output=True, text=True).stdout.strip())
-    found = [path for path in reversed(candidates)
-             if all(os.access(f'{path}/{tool}', os.X_OK) for tool in ('initdb', 'pg_ctl', 'pg_basebackup'))]
+    found = [
+        path
+        for path in reversed(candidates)
+        if all(os.access(f'{path}/{tool}', os.X_OK) for tool in ('initdb', 'pg_ctl', 'pg_basebackup'))
+    ]
     return found[0] if found else None
 
 
@@ -45,8 +49,9 @@ class Cluster:
         self.run('initdb', '-D', self.data_dir, '-U', 'postgres', '-A', 'trust', '-E', 'UTF8', '--no-sync')
 
     def start(self, *settings):
-        options = ' '.join([f'-p {self.port} -k {self.data_dir.parent}', '-c listen_addresses=127.0.0.1',
-                            '-c fsync=off', *settings])
+        options = ' '.join(
+            [f'-p {self.port} -k {self.data_dir.parent}', '-c listen_addresses=127.0.0.1', '-c fsync=off', *settings]
+        )
         self.run('pg_ctl', '-D', self.data_dir, '-l', f'{self.data_dir}.log', '-w', '-t', '60', '-o', options, 'start')
 
     def stop(self, mode='immediate'):
@@ -67,8 +72,21 @@ def start_primary_and_replica(bin_dir, workdir):
     primary.initdb()
     primary.start('-c wal_level=replica -c max_wal_senders=4')
     replica = Cluster(bin_dir, workdir / 'replica', free_port())
-    primary.run('pg_basebackup', '-h', '127.0.0.1', '-p', primary.port, '-U', 'postgres',
-                '-D', replica.data_dir, '-R', '-X', 'stream', '--no-sync')
+    primary.run(
+        'pg_basebackup',
+        '-h',
+        '127.0.0.1',
+        '-p',
+        primary.port,
+        '-U',
+        'postgres',
+        '-D',
+        replica.data_dir,
+        '-R',
+        '-X',
+        'stream',
+        '--no-sync',
+    )
     replica.start('-c hot_standby=on')
     return primary, replica
 

@@ -1,4 +1,5 @@
 """Optional API tokens, secure headers and CORS."""
+
 import pytest
 
 from job.tests.factories import make_execution
@@ -17,8 +18,9 @@ def test_without_configured_tokens_the_api_is_open(api):
     assert api.get('/job-executions/').status_code == 200
 
 
-@pytest.mark.parametrize('url', ['/job-executions/', '/job-executions/1/', '/job-executions/1/logs/',
-                                 '/v3/job-executions/'])
+@pytest.mark.parametrize(
+    'url', ['/job-executions/', '/job-executions/1/', '/job-executions/1/logs/', '/v3/job-executions/']
+)
 def test_with_tokens_configured_a_request_without_one_is_401_json(api, tokens_required, url):
     response = api.get(url)
     assert response.status_code == 401
@@ -54,8 +56,11 @@ def test_answers_carry_secure_headers(api):
 
 def test_cors_allows_only_configured_origins(api, settings):
     settings.CORS_ALLOWED_ORIGINS = ['https://ui.example.com']
-    preflight = dict(HTTP_ORIGIN='https://ui.example.com', HTTP_ACCESS_CONTROL_REQUEST_METHOD='GET',
-                     HTTP_ACCESS_CONTROL_REQUEST_HEADERS='authorization')
+    preflight = dict(
+        HTTP_ORIGIN='https://ui.example.com',
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD='GET',
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS='authorization',
+    )
     allowed = api.options('/job-executions/', **preflight)
     assert allowed['Access-Control-Allow-Origin'] == 'https://ui.example.com'
     assert 'authorization' in allowed['Access-Control-Allow-Headers']

@@ -1,5 +1,6 @@
 """The conditional GET mixins, on a small viewset whose hooks are plain functions: which hook is asked what, and
 what a current, stale or absent tag gets."""
+
 import datetime
 
 import pytest

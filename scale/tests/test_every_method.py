@@ -1,4 +1,5 @@
 """Every method on every path: a proper answer or a JSON 4xx, never a 5xx and never an HTML error page."""
+
 import re
 
 import pytest
@@ -51,8 +52,12 @@ def test_every_method_is_answered_without_a_server_error(client, settings, path,
         if response.status_code >= 400 and method != 'HEAD':
             assert content_type.startswith('application/json'), (method, path, response.status_code, content_type)
             assert response.json()['detail']
-        elif (response.status_code in (200, 206) and method not in ('HEAD', 'OPTIONS')
-              and not path.startswith(NOT_JSON_WHEN_FINE) and path not in UI_PAGES):
+        elif (
+            response.status_code in (200, 206)
+            and method not in ('HEAD', 'OPTIONS')
+            and not path.startswith(NOT_JSON_WHEN_FINE)
+            and path not in UI_PAGES
+        ):
             assert content_type.startswith(('application/json', 'text/plain')), (method, path, content_type)
         if response.status_code == 405:
             assert method not in response['Allow'], (method, path)

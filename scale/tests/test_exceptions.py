@@ -1,9 +1,17 @@
 """A database that cannot be reached is the server's trouble: every API endpoint answers 503 JSON, quickly."""
+
 import pytest
 import requests
 
-API_PATHS = ['/job-executions/', '/job-executions/1/', '/job-executions/1/logs/', '/job-executions/1/logs/stdout/',
-             '/v3/job-executions/?status=RUNNING']
+from scale.tests.timing import MARGIN
+
+API_PATHS = [
+    '/job-executions/',
+    '/job-executions/1/',
+    '/job-executions/1/logs/',
+    '/job-executions/1/logs/stdout/',
+    '/v3/job-executions/?status=RUNNING',
+]
 
 
 def assert_database_unavailable(response):
@@ -20,8 +28,9 @@ def test_a_refused_database_connection_answers_503_json(start_gunicorn, closed_p
 
 
 def test_a_database_that_hangs_answers_503_within_the_connect_timeout(start_gunicorn, hanging_agent):
-    base = start_gunicorn(DATABASE_URL=f'postgres://nobody@127.0.0.1:{hanging_agent}/scale',
-                          DATABASE_CONNECT_TIMEOUT='1')
+    base = start_gunicorn(
+        DATABASE_URL=f'postgres://nobody@127.0.0.1:{hanging_agent}/scale', DATABASE_CONNECT_TIMEOUT='1'
+    )
     response = requests.get(f'{base}/job-executions/', timeout=10)
     assert_database_unavailable(response)
-    assert response.elapsed.total_seconds() < 5
+    assert response.elapsed.total_seconds() < 1 + MARGIN  # the connect timeout, plus the margin

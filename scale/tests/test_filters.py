@@ -1,4 +1,5 @@
 """The filter building blocks on their own: repeated values, order keys and where NULLs sort."""
+
 import pytest
 from django import forms
 from django.db.models import F
@@ -31,6 +32,7 @@ def test_order_keys_are_cleaned_to_paths_with_a_direction():
 def test_copies_of_an_order_field_share_its_names():
     """Every request's form copies its fields: the names, which never change, are not copied with them."""
     import copy
+
     field = OrderKeyField({'name': 'name'})
     assert copy.deepcopy(field).param_map is field.param_map
 

@@ -1,4 +1,5 @@
 """The committed migrations describe the models exactly: nobody forgot a makemigrations."""
+
 import pytest
 from django.core.management import call_command
 

@@ -4,6 +4,7 @@ every gunicorn thread when they reach it directly, are held by nginx and the ins
 nginx from Debian's packages (scripts/install-test-services installs it), started on loopback with the example
 configuration as it is shipped, only its two addresses replaced.
 """
+
 import contextlib
 import shutil
 import socket
@@ -48,8 +49,11 @@ def nginx_in_front(tmp_path):
                 include {tmp_path}/site.conf;
             }}
         """)
-        process = subprocess.Popen([NGINX, '-p', str(tmp_path), '-c', str(tmp_path / 'nginx.conf'),
-                                    '-g', 'daemon off;'], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        process = subprocess.Popen(
+            [NGINX, '-p', str(tmp_path), '-c', str(tmp_path / 'nginx.conf'), '-g', 'daemon off;'],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+        )
         processes.append(process)
         base = f'http://127.0.0.1:{port}'
         for _ in range(100):

@@ -1,4 +1,5 @@
 """Within a request every read goes to one database; outside requests, reads are spread over the replicas."""
+
 import pytest
 
 from scale.db import routers
@@ -14,7 +15,8 @@ def two_reachable_replicas(monkeypatch):
 def reads_during_one_request(count):
     chosen = []
     middleware = routers.OneDatabasePerRequestMiddleware(
-        lambda request: chosen.extend(routers.ReplicaRouter().db_for_read(None) for _ in range(count)))
+        lambda request: chosen.extend(routers.ReplicaRouter().db_for_read(None) for _ in range(count))
+    )
     middleware(request=None)
     return chosen
 

@@ -1,4 +1,5 @@
 """The OpenAPI schema is valid, and what every endpoint really answers conforms to it."""
+
 import copy
 
 import pytest
@@ -52,8 +53,11 @@ def assert_conforms(schema, path, response):
 def test_schema_is_valid_openapi_and_describes_each_path_once(schema):
     validate_schema(schema)
     assert set(schema['paths']) == {
-        '/job-executions/', '/job-executions/{id}/', '/job-executions/{id}/logs/',
-        '/job-executions/{id}/logs/stdout/', '/job-executions/{id}/logs/stderr/',
+        '/job-executions/',
+        '/job-executions/{id}/',
+        '/job-executions/{id}/logs/',
+        '/job-executions/{id}/logs/stdout/',
+        '/job-executions/{id}/logs/stderr/',
     }
 
 
@@ -71,7 +75,9 @@ def test_every_endpoint_answers_as_documented(api, schema, sandbox_agent):
     full, bare = make_full_execution(), make_execution()
     sandbox_agent.write('/sandbox/stdout', 'live out\n')
     running = make_execution(
-        status='RUNNING', ended=None, node=make_node(hostname=sandbox_agent.host, port=sandbox_agent.port),
+        status='RUNNING',
+        ended=None,
+        node=make_node(hostname=sandbox_agent.host, port=sandbox_agent.port),
         current_stdout_url=sandbox_agent.download_url('/sandbox/stdout'),
         current_stderr_url=sandbox_agent.download_url('/sandbox/missing'),
     )
@@ -102,10 +108,14 @@ def test_every_endpoint_answers_as_documented(api, schema, sandbox_agent):
 def shapes():
     """(component name, serializer) for every model shape the API answers, nested ones included."""
     modules = (job_serializers, node_serializers, error_serializers)
-    return [(name.removesuffix('Serializer'), serializer) for module in modules
-            for name, serializer in vars(module).items()
-            if isinstance(serializer, type) and issubclass(serializer, job_serializers.ModelSerializer)
-            and serializer.__module__ == module.__name__]
+    return [
+        (name.removesuffix('Serializer'), serializer)
+        for module in modules
+        for name, serializer in vars(module).items()
+        if isinstance(serializer, type)
+        and issubclass(serializer, job_serializers.ModelSerializer)
+        and serializer.__module__ == module.__name__
+    ]
 
 
 def accepts_null(schema, property_schema):
@@ -135,8 +145,10 @@ def test_answers_with_nulls_wherever_scale_allows_them_are_as_documented(api, sc
     assert detail.json()['job']['event']['rule'] is None and detail.json()['node'] is None
     assert api.get(f'/job-executions/{with_relations.id}/').json()['node']['last_offer'] is None
     for execution in (bare, with_relations):
-        for path, url in [('/job-executions/{id}/', f'/job-executions/{execution.id}/'),
-                          ('/job-executions/{id}/logs/', f'/job-executions/{execution.id}/logs/')]:
+        for path, url in [
+            ('/job-executions/{id}/', f'/job-executions/{execution.id}/'),
+            ('/job-executions/{id}/logs/', f'/job-executions/{execution.id}/logs/'),
+        ]:
             response = api.get(url)
             assert response.status_code == 200
             assert_conforms(schema, path, response)
@@ -183,8 +195,11 @@ def test_swagger_ui_is_served_with_local_assets(api):
 
 def test_unauthorized_answers_are_documented(api, schema, settings):
     settings.API_TOKENS = ['test-token-0123456789']
-    for path, url in [('/job-executions/', '/job-executions/'), ('/job-executions/{id}/', '/job-executions/1/'),
-                      ('/job-executions/{id}/logs/', '/job-executions/1/logs/')]:
+    for path, url in [
+        ('/job-executions/', '/job-executions/'),
+        ('/job-executions/{id}/', '/job-executions/1/'),
+        ('/job-executions/{id}/logs/', '/job-executions/1/logs/'),
+    ]:
         response = api.get(url)
         assert response.status_code == 401
         assert_conforms(schema, path, response)

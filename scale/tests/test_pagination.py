@@ -1,4 +1,5 @@
 """The pagination classes on their own: which one a request gets, page sizes, and cursors."""
+
 import datetime
 
 import pytest
@@ -21,10 +22,16 @@ def request(query=''):
     return Request(APIRequestFactory().get(f'/things/?{query}'))
 
 
-@pytest.mark.parametrize('query, chosen', [
-    ('', StandardPagination), ('page=2', StandardPagination),
-    ('pagination=cursor', KeysetPagination), ('cursor=abc', KeysetPagination), ('cursor=', KeysetPagination),
-])
+@pytest.mark.parametrize(
+    'query, chosen',
+    [
+        ('', StandardPagination),
+        ('page=2', StandardPagination),
+        ('pagination=cursor', KeysetPagination),
+        ('cursor=abc', KeysetPagination),
+        ('cursor=', KeysetPagination),
+    ],
+)
 def test_the_request_chooses_its_pagination(query, chosen):
     assert RequestedPaginationMixin().requested_pagination_class(request(query).query_params) is chosen
 
@@ -55,10 +62,15 @@ def test_a_cursor_round_trips_with_typed_values():
     assert cursor.values == (moment, None, 42) and cursor.backwards is True
 
 
-@pytest.mark.parametrize('token', [
-    'not-base64!', encode_cursor((1, 2), False), encode_cursor(({'a': 1}, None, 1), False),
-    encode_cursor(('2026-01-01T00:00:00Z', 'a\x00b', 1), False),
-])
+@pytest.mark.parametrize(
+    'token',
+    [
+        'not-base64!',
+        encode_cursor((1, 2), False),
+        encode_cursor(({'a': 1}, None, 1), False),
+        encode_cursor(('2026-01-01T00:00:00Z', 'a\x00b', 1), False),
+    ],
+)
 def test_tampered_cursors_are_a_400_naming_the_cursor(token):
     with pytest.raises(ValidationError) as raised:
         decode_cursor(token, JobExecution, KEYS)
@@ -70,6 +82,7 @@ def test_rows_after_a_cursor_follow_the_order_nulls_included():
     """Ascending, NULLs come last: after a NULL hostname only greater ids with NULL hostnames follow; descending
     they come first, so every hostname follows."""
     from job.tests.factories import make_execution, make_node
+
     with_node = make_execution(node=make_node(hostname='a'))
     nulls = [make_execution(node=None) for _ in range(2)]
     rows = JobExecution.objects.all()
@@ -84,6 +97,7 @@ def test_rows_after_a_cursor_follow_the_order_nulls_included():
 
 def test_the_schema_describes_page_number_pages_with_a_count_and_keyset_pages_without():
     from scale.pagination import EitherPagination
+
     page_number, keyset = EitherPagination().get_paginated_response_schema({'type': 'array'})['anyOf']
     assert 'count' in page_number['required'] and 'count' in page_number['properties']
     assert 'count' not in keyset['properties'] and set(keyset['properties']) == {'next', 'previous', 'results'}

@@ -1,4 +1,5 @@
 """The orjson renderer writes the same bytes as DRF's JSON renderer for the answers this service gives."""
+
 import datetime
 import decimal
 

@@ -1,4 +1,5 @@
 """Reads go to a real streaming replica, and fall back to the primary when the replica is down."""
+
 import contextlib
 import re
 import shutil
@@ -8,7 +9,11 @@ import pytest
 import requests
 
 from scale.tests.postgres_clusters import (
-    Cluster, make_workdir, postgres_bin_dir, start_primary_and_replica, wait_for,
+    Cluster,
+    make_workdir,
+    postgres_bin_dir,
+    start_primary_and_replica,
+    wait_for,
 )
 from scale.tests.processes import run_django
 
@@ -40,8 +45,10 @@ def has_row(database_url, execution_id):
 
 def statements_on(base, alias):
     body = requests.get(f'{base}/metrics', timeout=10).text
-    return sum(float(value) for value in re.findall(rf'^django_db_execute_total{{alias="{alias}",[^}}]*}} (\S+)$',
-                                                     body, re.MULTILINE))
+    return sum(
+        float(value)
+        for value in re.findall(rf'^django_db_execute_total{{alias="{alias}",[^}}]*}} (\S+)$', body, re.MULTILINE)
+    )
 
 
 def listed_ids(base):
@@ -53,8 +60,9 @@ def listed_ids(base):
 def test_reads_use_the_replica_and_fall_back_to_the_primary(replicated, start_gunicorn):
     primary, replica = replicated
     run_django(primary.url, 'migrate', '--noinput')
-    execution_id = int(run_django(primary.url, code='from job.tests.factories import make_execution\n'
-                                                    'print(make_execution().id)'))
+    execution_id = int(
+        run_django(primary.url, code='from job.tests.factories import make_execution\nprint(make_execution().id)')
+    )
     wait_for(lambda: has_row(replica.url, execution_id))
     base = start_gunicorn(DATABASE_URL=primary.url, DATABASE_REPLICA_URLS=replica.url, REPLICA_RETRY_INTERVAL='60')
 

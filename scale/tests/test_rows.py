@@ -1,4 +1,5 @@
 """The compiled row serializer gives exactly what the DRF serializer gives, for full rows and rows with nulls."""
+
 import pytest
 from django.core.exceptions import FieldDoesNotExist
 from rest_framework import serializers
@@ -28,8 +29,18 @@ def test_every_relation_set_gives_the_serializer_output():
 
 def test_nulls_give_the_serializer_output():
     execution = make_execution(
-        job=make_job(error=None), node=None, error=None, status='QUEUED', pre_started=None, pre_exit_code=None,
-        job_started=None, job_completed=None, job_exit_code=None, started=None, ended=None)
+        job=make_job(error=None),
+        node=None,
+        error=None,
+        status='QUEUED',
+        pre_started=None,
+        pre_exit_code=None,
+        job_started=None,
+        job_completed=None,
+        job_exit_code=None,
+        started=None,
+        ended=None,
+    )
     expected, compiled = drf_and_compiled(execution)
     assert compiled == expected
     assert compiled['node'] is None and compiled['error'] is None and compiled['pre_started'] is None
@@ -64,7 +75,8 @@ def test_serialized_rows_slice_into_dicts_with_the_given_count():
 
 def drf_and_compiled_details(execution):
     loaded = JobExecution.objects.select_related(
-        'job__job_type', 'job__job_type_rev', 'job__event', 'job__error', 'node', 'error').get(pk=execution.pk)
+        'job__job_type', 'job__job_type_rev', 'job__event', 'job__error', 'node', 'error'
+    ).get(pk=execution.pk)
     row = JobExecution.objects.filter(pk=execution.pk).values_list(*DETAIL_ROWS.paths).get()
     return JobExecutionSerializer(loaded).data, DETAIL_ROWS.to_dict(row)
 
@@ -85,7 +97,7 @@ def test_details_with_nulls_give_the_serializer_output():
 
 def test_extra_paths_are_selected_after_the_shape():
     rows = RowSerializer(JobExecutionBaseSerializer, extra_paths=['job__last_modified'])
-    assert rows.paths[:len(ROWS.paths)] == ROWS.paths and rows.position('job__last_modified') == len(ROWS.paths)
+    assert rows.paths[: len(ROWS.paths)] == ROWS.paths and rows.position('job__last_modified') == len(ROWS.paths)
 
 
 def test_the_fingerprint_follows_the_shape():
@@ -126,7 +138,11 @@ def test_a_traceback_names_the_shape():
 
 def test_version_paths_refuse_a_joined_model_without_the_column():
     assert version_paths(JobExecutionBaseSerializer, 'last_modified') == (
-        'last_modified', 'job__last_modified', 'job__job_type__last_modified', 'node__last_modified',
-        'error__last_modified')
+        'last_modified',
+        'job__last_modified',
+        'job__job_type__last_modified',
+        'node__last_modified',
+        'error__last_modified',
+    )
     with pytest.raises(NotCompilable, match='JobTypeRevision'):
         version_paths(JobExecutionSerializer, 'last_modified')

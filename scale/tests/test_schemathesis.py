@@ -2,6 +2,7 @@
 
 Bounded (a fixed number of generated requests per operation) so the suite stays fast; both databases.
 """
+
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, seed, settings
@@ -15,8 +16,11 @@ schema = schemathesis.openapi.from_wsgi('/api/schema/?format=json', application)
 # What the answers promise. Not checked: whether a schema-valid value is accepted (a made-up cursor, a date-time
 # without a zone are rightly a documented 400) or an empty one refused (empty parameters are ignored on purpose).
 ANSWER_CHECKS = [
-    checks.not_a_server_error, checks.status_code_conformance, checks.content_type_conformance,
-    checks.response_schema_conformance, checks.response_headers_conformance,
+    checks.not_a_server_error,
+    checks.status_code_conformance,
+    checks.content_type_conformance,
+    checks.response_schema_conformance,
+    checks.response_headers_conformance,
 ]
 
 

@@ -1,4 +1,5 @@
 """Start-up refuses a configuration that is unsafe or malformed, naming the environment variable to fix."""
+
 import os
 import re
 import subprocess
@@ -17,24 +18,31 @@ def start_up(**env):
     environment = {key: value for key, value in environment.items() if value is not None}
     return subprocess.run(
         [sys.executable, '-c', 'import django; django.setup()'],
-        cwd=ROOT, env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings'}, capture_output=True, text=True,
+        cwd=ROOT,
+        env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings'},
+        capture_output=True,
+        text=True,
     )
 
 
-@pytest.mark.parametrize('env, variable', [
-    ({}, 'SECRET_KEY'),
-    ({'SECRET_KEY': 'k', 'API_TOKENS': 'short'}, 'API_TOKENS'),
-    ({'SECRET_KEY': 'k', 'READINESS_TIMEOUT': 'soon'}, 'READINESS_TIMEOUT'),
-    ({'SECRET_KEY': 'k', 'DATABASE_STATEMENT_TIMEOUT': '-1'}, 'DATABASE_STATEMENT_TIMEOUT'),
-    ({'SECRET_KEY': 'k', 'CACHE_URL': 'memcached://cache:11211'}, 'CACHE_URL'),
-    ({'SECRET_KEY': 'k', 'DATABASE_REPLICA_URLS': 'sqlite:///replica.db'}, 'DATABASE_REPLICA_URLS'),
-    ({'SECRET_KEY': 'k', 'REQUIRE_API_TOKENS': 'true'}, 'REQUIRE_API_TOKENS'),
-    ({'SECRET_KEY': 'k', 'REQUIRE_API_TOKENS': 'true', 'API_TOKENS': ''}, 'REQUIRE_API_TOKENS'),
-    ({'SECRET_KEY': 'k', 'DATABASE_URL': None}, 'DATABASE_URL'),
-    ({'SECRET_KEY': 'k', 'DEBUG': 'ture'}, 'DEBUG'),
-    ({'SECRET_KEY': 'k', 'DATABASE_PREPARED_STATEMENTS': 'disabled'}, 'DATABASE_PREPARED_STATEMENTS'),
-    ({'SECRET_KEY': 'k', 'LOG_LEVEL': 'LOUD'}, 'LOG_LEVEL'),
-])
+@pytest.mark.parametrize(
+    'env, variable',
+    [
+        ({}, 'SECRET_KEY'),
+        ({'SECRET_KEY': 'k', 'API_TOKENS': 'short'}, 'API_TOKENS'),
+        ({'SECRET_KEY': 'k', 'READINESS_TIMEOUT': 'soon'}, 'READINESS_TIMEOUT'),
+        ({'SECRET_KEY': 'k', 'DATABASE_STATEMENT_TIMEOUT': '-1'}, 'DATABASE_STATEMENT_TIMEOUT'),
+        ({'SECRET_KEY': 'k', 'CACHE_URL': 'memcached://cache:11211'}, 'CACHE_URL'),
+        ({'SECRET_KEY': 'k', 'DATABASE_REPLICA_URLS': 'sqlite:///replica.db'}, 'DATABASE_REPLICA_URLS'),
+        ({'SECRET_KEY': 'k', 'REQUIRE_API_TOKENS': 'true'}, 'REQUIRE_API_TOKENS'),
+        ({'SECRET_KEY': 'k', 'REQUIRE_API_TOKENS': 'true', 'API_TOKENS': ''}, 'REQUIRE_API_TOKENS'),
+        ({'SECRET_KEY': 'k', 'DATABASE_URL': None}, 'DATABASE_URL'),
+        ({'SECRET_KEY': 'k', 'DEBUG': 'ture'}, 'DEBUG'),
+        ({'SECRET_KEY': 'k', 'DATABASE_PREPARED_STATEMENTS': 'disabled'}, 'DATABASE_PREPARED_STATEMENTS'),
+        ({'SECRET_KEY': 'k', 'LOG_LEVEL': 'LOUD'}, 'LOG_LEVEL'),
+        ({'SECRET_KEY': 'k', 'MESOS_AGENT_PRINCIPAL': 'scale', 'MESOS_AGENT_SECRET': None}, 'MESOS_AGENT_SECRET'),
+    ],
+)
 def test_bad_configuration_stops_start_up_naming_the_variable(env, variable):
     result = start_up(**env)
     assert result.returncode != 0
@@ -50,19 +58,26 @@ def test_debug_serves_the_sqlite_default_without_a_database_url():
 def test_booleans_take_the_documented_spellings(spelling, value):
     code = 'from django.conf import settings; print(settings.DATABASE_PREPARED_STATEMENTS)'
     result = subprocess.run(
-        [sys.executable, '-c', f'import django; django.setup(); {code}'], cwd=ROOT, capture_output=True, text=True,
-        env={**os.environ, 'DJANGO_SETTINGS_MODULE': 'scale.settings', 'DATABASE_PREPARED_STATEMENTS': spelling})
+        [sys.executable, '-c', f'import django; django.setup(); {code}'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**os.environ, 'DJANGO_SETTINGS_MODULE': 'scale.settings', 'DATABASE_PREPARED_STATEMENTS': spelling},
+    )
     assert result.stdout.strip() == str(value), result.stderr
 
 
 def gunicorn_config(**env):
     """The committed gunicorn configuration loaded as gunicorn loads it, in a new process."""
-    code = ('from gunicorn.app.base import Application\n'
-            'from gunicorn.config import Config\n'
-            'app = Application.__new__(Application); app.cfg = Config()\n'
-            'app.load_config_from_file("scale/gunicorn.conf.py"); print(app.cfg.threads)')
-    return subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True,
-                          env={**os.environ, **env})
+    code = (
+        'from gunicorn.app.base import Application\n'
+        'from gunicorn.config import Config\n'
+        'app = Application.__new__(Application); app.cfg = Config()\n'
+        'app.load_config_from_file("scale/gunicorn.conf.py"); print(app.cfg.threads)'
+    )
+    return subprocess.run(
+        [sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}
+    )
 
 
 def test_gunicorn_refuses_a_follow_limit_that_would_hold_every_thread():
@@ -104,17 +119,25 @@ def test_the_example_environment_starts():
 def load_the_application(**env):
     """Import the WSGI application as gunicorn does; its output (the JSON log) is returned."""
     environment = {key: value for key, value in os.environ.items() if key not in ('DEBUG', 'API_TOKENS')}
-    result = subprocess.run([sys.executable, '-c', 'import scale.wsgi'], cwd=ROOT, capture_output=True, text=True,
-                            env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings', 'SECRET_KEY': 'k', **env})
+    result = subprocess.run(
+        [sys.executable, '-c', 'import scale.wsgi'],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        env={**environment, 'DJANGO_SETTINGS_MODULE': 'scale.settings', 'SECRET_KEY': 'k', **env},
+    )
     assert result.returncode == 0, result.stderr
     return result.stdout + result.stderr
 
 
-@pytest.mark.parametrize('env, warned', [
-    ({}, True),
-    ({'DEBUG': 'true'}, False),
-    ({'API_TOKENS': 'a-token-of-sixteen-chars'}, False),
-    ({'API_TOKENS': 'a-token-of-sixteen-chars', 'REQUIRE_API_TOKENS': 'true'}, False),
-])
+@pytest.mark.parametrize(
+    'env, warned',
+    [
+        ({}, True),
+        ({'DEBUG': 'true'}, False),
+        ({'API_TOKENS': 'a-token-of-sixteen-chars'}, False),
+        ({'API_TOKENS': 'a-token-of-sixteen-chars', 'REQUIRE_API_TOKENS': 'true'}, False),
+    ],
+)
 def test_an_open_api_in_production_is_a_warning_at_start_up(env, warned):
     assert ('"event": "api_open"' in load_the_application(**env)) == warned

@@ -1,4 +1,5 @@
-"""Properties of the timestamp parser over arbitrary input: it answers or refuses, never crashes."""
+"""Properties of the timestamp parser over arbitrary input: it answers the right moment or refuses, never crashes."""
+
 import datetime
 
 from hypothesis import given, settings
@@ -9,9 +10,11 @@ from scale.timestamps import TimestampError, parse_timestamp
 
 UTC = datetime.timezone.utc
 offsets = st.integers(min_value=-14 * 60, max_value=14 * 60).map(
-    lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes)))
+    lambda minutes: datetime.timezone(datetime.timedelta(minutes=minutes))
+)
 aware_moments = st.datetimes(
-    min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(9000, 1, 1), timezones=offsets)
+    min_value=datetime.datetime(1900, 1, 1), max_value=datetime.datetime(9000, 1, 1), timezones=offsets
+)
 
 
 @given(st.text(max_size=60))
@@ -24,12 +27,50 @@ def test_any_text_is_a_utc_moment_or_a_refusal(text):
         assert parsed.utcoffset() == datetime.timedelta(0)
 
 
-@given(st.from_regex(r'\A[+-]?P(\d{1,14}Y)?(\d{1,14}M)?(\d{1,14}W)?(\d{1,14}D)?(T(\d{1,14}H)?(\d{1,14}M)?(\d{1,14}S)?)?\Z'))
-def test_any_duration_shaped_text_is_a_moment_or_a_refusal(text):
+DATE_UNITS, TIME_UNITS = 'YMWD', 'HMS'
+# Small enough that any mix of them stays far inside the calendar from NOW, backwards or forwards.
+SMALL = {'Y': 1000, 'M': 1000, 'W': 1000, 'D': 10_000, 'H': 10**6, 'MT': 10**6, 'S': 10**6}
+NOW = datetime.datetime(2026, 6, 1, tzinfo=UTC)
+
+
+@st.composite
+def durations(draw):
+    """(text, sign, {unit: amount}) for a duration-shaped text, amounts up to 14 digits as the parser allows."""
+    amounts = {
+        unit: draw(st.one_of(st.none(), st.integers(0, 10**4), st.integers(0, 10**14 - 1)))
+        for unit in ('Y', 'M', 'W', 'D', 'H', 'MT', 'S')
+    }
+    sign = draw(st.sampled_from(['', '+', '-']))
+    date = ''.join(f'{amounts[unit]}{unit}' for unit in DATE_UNITS if amounts[unit] is not None)
+    time = ''.join(
+        f'{amounts[key]}{unit}' for key, unit in zip(('H', 'MT', 'S'), TIME_UNITS) if amounts[key] is not None
+    )
+    text = f'{sign}P{date}' + (f'T{time}' if time else '')
+    return text, sign, {unit: amount for unit, amount in amounts.items() if amount is not None}
+
+
+@given(durations())
+def test_a_duration_shaped_text_counts_back_from_now_or_is_refused_as_a_duration(duration):
+    text, sign, amounts = duration
     try:
-        parse_timestamp(text)
-    except TimestampError:
-        pass
+        moment = parse_timestamp(text, now=NOW)
+    except TimestampError as error:
+        assert 'ISO-8601 duration' in str(error) and text[:20] in str(error)
+        # Only an empty duration, or one reaching outside the calendar, may be refused.
+        assert not amounts or any(amount > SMALL[unit] for unit, amount in amounts.items()), text
+        return
+    assert moment.utcoffset() == datetime.timedelta(0)
+    # A duration counts back from now: "-P1D" is one day ahead.
+    assert (moment >= NOW) if sign == '-' else (moment <= NOW)
+    if not {'Y', 'M'} & amounts.keys():  # without calendar units the moment is plain arithmetic
+        back = datetime.timedelta(
+            weeks=amounts.get('W', 0),
+            days=amounts.get('D', 0),
+            hours=amounts.get('H', 0),
+            minutes=amounts.get('MT', 0),
+            seconds=amounts.get('S', 0),
+        )
+        assert moment == (NOW + back if sign == '-' else NOW - back)
 
 
 @given(aware_moments)

@@ -3,6 +3,7 @@
 The service runs in this process (Django's live-server thread, whitenoise serving the hashed assets), so a test
 can stop and restart it, change settings, and write rows that the pages then read through the public API.
 """
+
 import contextlib
 import os
 import shutil
@@ -20,8 +21,14 @@ from conftest import free_port
 CHROMIUM = os.environ.get('CHROMIUM', '/usr/bin/chromium')
 # Flags that work in containers and keep the browser off the network (see GUIDE.md).
 CHROMIUM_FLAGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
 ]
 SCREENSHOTS = Path(__file__).resolve().parents[2] / 'screenshots'
 
@@ -35,8 +42,9 @@ def collected_static():
 @pytest.fixture(scope='module')
 def browser(django_db_setup, django_db_blocker):
     if not shutil.which(CHROMIUM):
-        pytest.skip(f'{CHROMIUM} is missing: scripts/install-test-services installs Debian\'s chromium')
+        pytest.skip(f"{CHROMIUM} is missing: scripts/install-test-services installs Debian's chromium")
     from playwright.sync_api import sync_playwright
+
     # Playwright's sync API keeps an event loop running in this thread; the ORM calls that tests (and their
     # database fixtures) make between page actions are still plain synchronous calls.
     with pytest.MonkeyPatch.context() as patch:
@@ -49,8 +57,9 @@ def browser(django_db_setup, django_db_blocker):
 
 @pytest.fixture
 def page(browser, ui_server):
-    context = browser.new_context(base_url=ui_server.url, accept_downloads=True,
-                                  viewport={'width': 1400, 'height': 900})
+    context = browser.new_context(
+        base_url=ui_server.url, accept_downloads=True, viewport={'width': 1400, 'height': 900}
+    )
     context.set_default_timeout(15000)
     page = context.new_page()
     errors = []
@@ -104,8 +113,12 @@ class UiServer:
 
     def start(self):
         # No static handler of its own: whitenoise, in the middleware, serves the assets as in production.
-        self.thread = ServiceThread('127.0.0.1', static_handler=lambda handler: handler,
-                                       connections_override={c.alias: c for c in self.shared}, port=self.port)
+        self.thread = ServiceThread(
+            '127.0.0.1',
+            static_handler=lambda handler: handler,
+            connections_override={c.alias: c for c in self.shared},
+            port=self.port,
+        )
         self.thread.daemon = True
         self.thread.start()
         self.thread.is_ready.wait()
@@ -155,4 +168,5 @@ def screenshot():
         path = SCREENSHOTS / f'{name}.png'
         page.screenshot(path=str(path), full_page=full_page)
         return path
+
     return save

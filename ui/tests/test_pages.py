@@ -1,4 +1,5 @@
 """The UI's pages as HTTP answers: no data in them, a strict Content-Security-Policy, open without a token."""
+
 import pytest
 
 pytestmark = pytest.mark.django_db

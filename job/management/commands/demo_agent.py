@@ -2,6 +2,7 @@
 
 For local development only (`make run`); the stand-in is not a Mesos agent.
 """
+
 import itertools
 import time
 from pathlib import Path
@@ -31,8 +32,10 @@ class Command(BaseCommand):
         port = server.server_address[1]
         try:
             files = point_executions_at_agent(Path(root), port, executions)
-            self.stdout.write(f'Stand-in agent on http://{HOST}:{port} over {root}; feeding executions '
-                              f'{", ".join(str(pk) for pk in files) or "(none: no RUNNING execution)"}')
+            self.stdout.write(
+                f'Stand-in agent on http://{HOST}:{port} over {root}; feeding executions '
+                f'{", ".join(str(pk) for pk in files) or "(none: no RUNNING execution)"}'
+            )
             for tick in itertools.islice(itertools.count(1), ticks):
                 append_lines(files, tick)
                 time.sleep(interval)
@@ -49,10 +52,12 @@ def point_executions_at_agent(root, port, count):
     files = {}
     for execution in JobExecution.objects.filter(status=JobExecution.Status.RUNNING).order_by('id')[:count]:
         sandbox = f'/demo/executions/{execution.id}/runs/latest'
-        urls = {name: f'http://{HOST}:{port}/files/download.json?path={sandbox}/{name}'
-                for name in ('stdout', 'stderr')}
+        urls = {
+            name: f'http://{HOST}:{port}/files/download.json?path={sandbox}/{name}' for name in ('stdout', 'stderr')
+        }
         JobExecution.objects.filter(pk=execution.pk).update(
-            node=node, current_stdout_url=urls['stdout'], current_stderr_url=urls['stderr'])
+            node=node, current_stdout_url=urls['stdout'], current_stderr_url=urls['stderr']
+        )
         directory = root / sandbox.lstrip('/')
         directory.mkdir(parents=True, exist_ok=True)
         files[execution.id] = {name: directory / name for name in ('stdout', 'stderr')}

@@ -3,6 +3,7 @@
 Job types, trigger rules and events, nodes, Scale's errors, and jobs whose executions are in every status, spread
 over the past four weeks. A database that already holds data is left alone, so `make run` can call this every time.
 """
+
 import bisect
 import itertools
 import random
@@ -64,52 +65,150 @@ class DemoJobType:
 
 JOB_TYPES = (
     DemoJobType(
-        'scale-ingest', '1.0', 'Scale Ingest', 'system', 'f013', 'Ingests a source file into a workspace.',
-        share=24, run_seconds=25, input_file='LC8{n:06d}LGN00.tar.gz', output_file='LC8{n:06d}LGN00.tar.gz',
-        event_type='STRIKE_TRANSFER', is_system=True, cpus=0.5, mem=256.0, timeout=3600, priority=10,
+        'scale-ingest',
+        '1.0',
+        'Scale Ingest',
+        'system',
+        'f013',
+        'Ingests a source file into a workspace.',
+        share=24,
+        run_seconds=25,
+        input_file='LC8{n:06d}LGN00.tar.gz',
+        output_file='LC8{n:06d}LGN00.tar.gz',
+        event_type='STRIKE_TRANSFER',
+        is_system=True,
+        cpus=0.5,
+        mem=256.0,
+        timeout=3600,
+        priority=10,
     ),
     DemoJobType(
-        'scale-clean', '1.0', 'Scale Clean', 'system', 'f1f8', 'Deletes what finished executions left on a node.',
-        share=8, run_seconds=8, input_file='job_exe_{n}', output_file='job_exe_{n}.cleaned',
-        event_type='CLEANUP', arguments='--job-exe {input_file}', is_system=True, cpus=0.25, mem=64.0,
+        'scale-clean',
+        '1.0',
+        'Scale Clean',
+        'system',
+        'f1f8',
+        'Deletes what finished executions left on a node.',
+        share=8,
+        run_seconds=8,
+        input_file='job_exe_{n}',
+        output_file='job_exe_{n}.cleaned',
+        event_type='CLEANUP',
+        arguments='--job-exe {input_file}',
+        is_system=True,
+        cpus=0.25,
+        mem=64.0,
         priority=5,
     ),
     DemoJobType(
-        'nitf-parse', '1.0', 'NITF Parser', 'ingest', 'f0c5', 'Reads the metadata of NITF images.',
-        share=10, run_seconds=40, input_file='IMG_{n:05d}.ntf', output_file='IMG_{n:05d}.json',
-        event_type='INGEST', mem=512.0,
+        'nitf-parse',
+        '1.0',
+        'NITF Parser',
+        'ingest',
+        'f0c5',
+        'Reads the metadata of NITF images.',
+        share=10,
+        run_seconds=40,
+        input_file='IMG_{n:05d}.ntf',
+        output_file='IMG_{n:05d}.json',
+        event_type='INGEST',
+        mem=512.0,
     ),
     DemoJobType(
-        'landsat-ndvi', '1.0', 'Landsat NDVI', 'raster', 'f06c', 'Vegetation index from Landsat 8 bands 4 and 5.',
-        share=8, run_seconds=300, input_file='LC8{n:06d}LGN00_B4.TIF', output_file='LC8{n:06d}LGN00_NDVI.tif',
-        event_type='PARSE', arguments='--red /scale/input_data/{input_file} --out /scale/output_data',
-        revisions=2, active_days=(WINDOW_DAYS, 12), mem=2048.0,
+        'landsat-ndvi',
+        '1.0',
+        'Landsat NDVI',
+        'raster',
+        'f06c',
+        'Vegetation index from Landsat 8 bands 4 and 5.',
+        share=8,
+        run_seconds=300,
+        input_file='LC8{n:06d}LGN00_B4.TIF',
+        output_file='LC8{n:06d}LGN00_NDVI.tif',
+        event_type='PARSE',
+        arguments='--red /scale/input_data/{input_file} --out /scale/output_data',
+        revisions=2,
+        active_days=(WINDOW_DAYS, 12),
+        mem=2048.0,
     ),
     DemoJobType(
-        'landsat-ndvi', '2.0', 'Landsat NDVI', 'raster', 'f06c', 'Vegetation index from Landsat 8, cloud-masked.',
-        share=12, run_seconds=240, input_file='LC8{n:06d}LGN00_B4.TIF', output_file='LC8{n:06d}LGN00_NDVI.tif',
-        event_type='PARSE', arguments='--red /scale/input_data/{input_file} --mask-clouds --out /scale/output_data',
-        revisions=3, active_days=(12, 0), cpus=2.0, mem=2048.0,
+        'landsat-ndvi',
+        '2.0',
+        'Landsat NDVI',
+        'raster',
+        'f06c',
+        'Vegetation index from Landsat 8, cloud-masked.',
+        share=12,
+        run_seconds=240,
+        input_file='LC8{n:06d}LGN00_B4.TIF',
+        output_file='LC8{n:06d}LGN00_NDVI.tif',
+        event_type='PARSE',
+        arguments='--red /scale/input_data/{input_file} --mask-clouds --out /scale/output_data',
+        revisions=3,
+        active_days=(12, 0),
+        cpus=2.0,
+        mem=2048.0,
     ),
     DemoJobType(
-        'geotiff-tiler', '1.3', 'GeoTIFF Tiler', 'raster', 'f00a', 'Cuts a mosaic into web map tiles.',
-        share=10, run_seconds=600, input_file='mosaic_{n:05d}.tif', output_file='mosaic_{n:05d}_tiles.zip',
-        event_type='PARSE', cpus=2.0, mem=4096.0, timeout=3600,
+        'geotiff-tiler',
+        '1.3',
+        'GeoTIFF Tiler',
+        'raster',
+        'f00a',
+        'Cuts a mosaic into web map tiles.',
+        share=10,
+        run_seconds=600,
+        input_file='mosaic_{n:05d}.tif',
+        output_file='mosaic_{n:05d}_tiles.zip',
+        event_type='PARSE',
+        cpus=2.0,
+        mem=4096.0,
+        timeout=3600,
     ),
     DemoJobType(
-        'shapefile-validate', '1.1', 'Shapefile Validator', 'vector', 'f0ae', 'Checks and repairs geometries.',
-        share=8, run_seconds=60, input_file='roads_{n:04d}.zip', output_file='roads_{n:04d}_valid.zip',
+        'shapefile-validate',
+        '1.1',
+        'Shapefile Validator',
+        'vector',
+        'f0ae',
+        'Checks and repairs geometries.',
+        share=8,
+        run_seconds=60,
+        input_file='roads_{n:04d}.zip',
+        output_file='roads_{n:04d}_valid.zip',
         event_type='INGEST',
     ),
     DemoJobType(
-        'osm-extract', '2.0', 'OSM Extract', 'vector', 'f279', 'Extracts roads and buildings from OpenStreetMap.',
-        share=6, run_seconds=900, input_file='region_{n:03d}.osm.pbf', output_file='region_{n:03d}.gpkg',
-        event_type='USER', revisions=2, mem=3072.0, timeout=2700,
+        'osm-extract',
+        '2.0',
+        'OSM Extract',
+        'vector',
+        'f279',
+        'Extracts roads and buildings from OpenStreetMap.',
+        share=6,
+        run_seconds=900,
+        input_file='region_{n:03d}.osm.pbf',
+        output_file='region_{n:03d}.gpkg',
+        event_type='USER',
+        revisions=2,
+        mem=3072.0,
+        timeout=2700,
     ),
     DemoJobType(
-        'sentinel2-cloudmask', '1.0', 'Sentinel-2 Cloud Mask', 'imagery', 'f0c2', 'Masks clouds in a granule.',
-        share=10, run_seconds=420, input_file='S2A_MSIL1C_{n:06d}.SAFE.zip', output_file='S2A_{n:06d}_CLD.tif',
-        event_type='PARSE', cpus=2.0, mem=8192.0, timeout=3600,
+        'sentinel2-cloudmask',
+        '1.0',
+        'Sentinel-2 Cloud Mask',
+        'imagery',
+        'f0c2',
+        'Masks clouds in a granule.',
+        share=10,
+        run_seconds=420,
+        input_file='S2A_MSIL1C_{n:06d}.SAFE.zip',
+        output_file='S2A_{n:06d}_CLD.tif',
+        event_type='PARSE',
+        cpus=2.0,
+        mem=8192.0,
+        timeout=3600,
     ),
 )
 
@@ -117,8 +216,7 @@ TRIGGER_RULES = {
     'landsat-parse': ('PARSE', {'media_type': 'image/tiff', 'data_types': ['landsat']}),
     'raw-ingest': ('INGEST', {'data_types': ['nitf', 'vector']}),
 }
-EVENT_RULES = {'STRIKE_TRANSFER': None, 'CLEANUP': None, 'USER': None, 'PARSE': 'landsat-parse',
-               'INGEST': 'raw-ingest'}
+EVENT_RULES = {'STRIKE_TRANSFER': None, 'CLEANUP': None, 'USER': None, 'PARSE': 'landsat-parse', 'INGEST': 'raw-ingest'}
 EVENTS_PER_TYPE = 80
 
 ERRORS = (  # name, title, category, description; named as Scale's built-in errors
@@ -142,18 +240,31 @@ class Failure(NamedTuple):
 
 
 FAILURES = {
-    'algorithm-unknown': Failure('job', 1, 34, (
-        'Traceback (most recent call last):', '  File "/app/run.py", line 88, in <module>',
-        '    main(sys.argv[1], sys.argv[2])', 'ValueError: array must not contain infs or NaNs',
-    )),
-    'bad-input': Failure('job', 2, 24, ("ERROR 4: '/scale/input_data/{input_file}' not recognized as a supported "
-                                        'file format.',)),
+    'algorithm-unknown': Failure(
+        'job',
+        1,
+        34,
+        (
+            'Traceback (most recent call last):',
+            '  File "/app/run.py", line 88, in <module>',
+            '    main(sys.argv[1], sys.argv[2])',
+            'ValueError: array must not contain infs or NaNs',
+        ),
+    ),
+    'bad-input': Failure(
+        'job', 2, 24, ("ERROR 4: '/scale/input_data/{input_file}' not recognized as a supported file format.",)
+    ),
     'timeout': Failure('job', None, 16, ('Task killed: the execution exceeded its timeout of {timeout} s',)),
     'unknown': Failure('job', 139, 10, ('Segmentation fault (core dumped)',)),
-    'database': Failure('pre', 1, 9, (
-        'django.db.utils.OperationalError: could not connect to server: Connection refused',
-        '\tIs the server running on host "db.demo.invalid" and accepting TCP/IP connections on port 5432?',
-    )),
+    'database': Failure(
+        'pre',
+        1,
+        9,
+        (
+            'django.db.utils.OperationalError: could not connect to server: Connection refused',
+            '\tIs the server running on host "db.demo.invalid" and accepting TCP/IP connections on port 5432?',
+        ),
+    ),
     'node-lost': Failure('job', None, 7, ('Task lost: agent {hostname} stopped responding',)),
 }
 FAILURE_SHARES = {name: failure.share for name, failure in FAILURES.items()}
@@ -174,24 +285,59 @@ POST_STDOUT = (
     'INFO Post-task finished',
 )
 JOB_STDOUT = {  # by job type name, else by category
-    'scale-clean': ('INFO Cleaning up after {input_file}', 'INFO Removed {count} files from the work directory',
-                    'INFO Freed {input_mib} MiB', 'INFO Removed stopped containers', 'INFO Done'),
-    'system': ('INFO Reading {input_file}', 'INFO Checksum verified', 'INFO Moved {input_mib} MiB to products',
-               'INFO Recorded file {output_file_id}', 'INFO Done'),
-    'ingest': ('INFO Parsing {input_file}', 'INFO Found {count} TREs', 'INFO Image footprint computed',
-               'INFO Wrote {output_file}', 'INFO Done'),
-    'raster': ('INFO Opening {input_file} with GDAL 2.1.0', 'INFO Raster is {count} x {count} pixels',
-               'INFO Processing band 1 of 1', 'INFO {percent}% of pixels are nodata', 'INFO Wrote {output_file}'),
-    'vector': ('INFO Reading {input_file}', 'INFO Read {count} features', 'INFO Repaired {percent} geometries',
-               'INFO Reprojected to EPSG:4326', 'INFO Wrote {output_file}'),
-    'imagery': ('INFO Reading granule {input_file}', 'INFO Resampled bands to 20 m',
-                'INFO Cloud cover {percent}%', 'INFO Wrote {output_file}', 'INFO Done'),
+    'scale-clean': (
+        'INFO Cleaning up after {input_file}',
+        'INFO Removed {count} files from the work directory',
+        'INFO Freed {input_mib} MiB',
+        'INFO Removed stopped containers',
+        'INFO Done',
+    ),
+    'system': (
+        'INFO Reading {input_file}',
+        'INFO Checksum verified',
+        'INFO Moved {input_mib} MiB to products',
+        'INFO Recorded file {output_file_id}',
+        'INFO Done',
+    ),
+    'ingest': (
+        'INFO Parsing {input_file}',
+        'INFO Found {count} TREs',
+        'INFO Image footprint computed',
+        'INFO Wrote {output_file}',
+        'INFO Done',
+    ),
+    'raster': (
+        'INFO Opening {input_file} with GDAL 2.1.0',
+        'INFO Raster is {count} x {count} pixels',
+        'INFO Processing band 1 of 1',
+        'INFO {percent}% of pixels are nodata',
+        'INFO Wrote {output_file}',
+    ),
+    'vector': (
+        'INFO Reading {input_file}',
+        'INFO Read {count} features',
+        'INFO Repaired {percent} geometries',
+        'INFO Reprojected to EPSG:4326',
+        'INFO Wrote {output_file}',
+    ),
+    'imagery': (
+        'INFO Reading granule {input_file}',
+        'INFO Resampled bands to 20 m',
+        'INFO Cloud cover {percent}%',
+        'INFO Wrote {output_file}',
+        'INFO Done',
+    ),
 }
 # Docker prints this on every container start on hosts without swap accounting.
-DOCKER_WARNING = ('WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. '
-                  'Memory limited without swap.')
-JOB_WARNINGS = ('Warning 1: TIFFReadDirectory: Unknown field with tag 42112 (0xa480) encountered',
-                'UserWarning: invalid value encountered in true_divide', 'Warning: {percent} features skipped')
+DOCKER_WARNING = (
+    'WARNING: Your kernel does not support swap limit capabilities or the cgroup is not mounted. '
+    'Memory limited without swap.'
+)
+JOB_WARNINGS = (
+    'Warning 1: TIFFReadDirectory: Unknown field with tag 42112 (0xa480) encountered',
+    'UserWarning: invalid value encountered in true_divide',
+    'Warning: {percent} features skipped',
+)
 KILLED_STDERR = ('Task killed: the execution was canceled',)
 
 
@@ -199,8 +345,12 @@ KILLED_STDERR = ('Task killed: the execution was canceled',)
 def explicit_timestamps(*models):
     """Keep the `created`/`last_modified` values given to new rows instead of stamping them with now."""
     # bulk_create stamps auto_now/auto_now_add fields with now (pre_save), and the demo needs its past times.
-    fields = [f for model in models for f in model._meta.concrete_fields
-              if getattr(f, 'auto_now', False) or getattr(f, 'auto_now_add', False)]
+    fields = [
+        f
+        for model in models
+        for f in model._meta.concrete_fields
+        if getattr(f, 'auto_now', False) or getattr(f, 'auto_now_add', False)
+    ]
     saved = [(f, f.auto_now, f.auto_now_add) for f in fields]
     for f in fields:
         f.auto_now = f.auto_now_add = False
@@ -226,9 +376,12 @@ def insert_rows(model, rows):
     per_statement = min(BATCH_SIZE, connection.ops.bulk_batch_size(fields, rows))
     with connection.cursor() as cursor:
         for start in range(0, len(rows), per_statement):
-            chunk = rows[start:start + per_statement]
-            params = [adapt(row.get(name, default)) if adapt else row.get(name, default)
-                      for row in chunk for name, default, adapt in columns]
+            chunk = rows[start : start + per_statement]
+            params = [
+                adapt(row.get(name, default)) if adapt else row.get(name, default)
+                for row in chunk
+                for name, default, adapt in columns
+            ]
             cursor.execute(prefix + ', '.join([row_sql] * len(chunk)), params)
 
 
@@ -302,8 +455,17 @@ class DemoData:
 
     def error_rows(self):
         created = self.days_ago(400)
-        return [Error(name=name, title=title, category=category, description=description, created=created,
-                      last_modified=created) for name, title, category, description in ERRORS]
+        return [
+            Error(
+                name=name,
+                title=title,
+                category=category,
+                description=description,
+                created=created,
+                last_modified=created,
+            )
+            for name, title, category, description in ERRORS
+        ]
 
     def create_nodes(self):
         nodes = [self.node_row(number) for number in range(1, 7)]
@@ -318,23 +480,43 @@ class DemoData:
 
     def node_row(self, number):
         created = self.days_ago(90 - number)
-        return Node(hostname=f'agent-{number:02d}.demo.invalid', port=5051, slave_id=f'{SLAVE_ID_PREFIX}{number - 1}',
-                    created=created, last_offer=self.now - timedelta(seconds=number), last_modified=created)
+        return Node(
+            hostname=f'agent-{number:02d}.demo.invalid',
+            port=5051,
+            slave_id=f'{SLAVE_ID_PREFIX}{number - 1}',
+            created=created,
+            last_offer=self.now - timedelta(seconds=number),
+            last_modified=created,
+        )
 
     def rule_rows(self):
         created = self.days_ago(120)
         data = {'input_data_name': 'input_file', 'workspace_name': 'products'}
-        return [TriggerRule(type=rule_type, name=name, created=created, last_modified=created,
-                            configuration={'version': '1.0', 'condition': condition, 'data': data})
-                for name, (rule_type, condition) in TRIGGER_RULES.items()]
+        return [
+            TriggerRule(
+                type=rule_type,
+                name=name,
+                created=created,
+                last_modified=created,
+                configuration={'version': '1.0', 'condition': condition, 'data': data},
+            )
+            for name, (rule_type, condition) in TRIGGER_RULES.items()
+        ]
 
     def create_events(self, rules):
         """Events of every type at regular times over the window; a job points at the last one before it."""
         step = timedelta(days=WINDOW_DAYS + 2) / EVENTS_PER_TYPE
         start = self.days_ago(WINDOW_DAYS + 2)
-        rows = [TriggerEvent(type=event_type, rule=rules.get(rule_name), occurred=start + step * number,
-                             description=event_description(event_type, number + 1))
-                for event_type, rule_name in EVENT_RULES.items() for number in range(EVENTS_PER_TYPE)]
+        rows = [
+            TriggerEvent(
+                type=event_type,
+                rule=rules.get(rule_name),
+                occurred=start + step * number,
+                description=event_description(event_type, number + 1),
+            )
+            for event_type, rule_name in EVENT_RULES.items()
+            for number in range(EVENTS_PER_TYPE)
+        ]
         self.events = {event_type: [] for event_type in EVENT_RULES}
         for event in TriggerEvent.objects.bulk_create(rows, batch_size=BATCH_SIZE):
             self.events[event.type].append(event)
@@ -343,8 +525,11 @@ class DemoData:
     def create_job_types(self, rules):
         rows = [self.job_type_row(spec, rules) for spec in JOB_TYPES]
         self.job_types = dict(zip(JOB_TYPES, JobType.objects.bulk_create(rows)))
-        revisions = [self.revision_row(spec, job_type, number)
-                     for spec, job_type in self.job_types.items() for number in range(1, spec.revisions + 1)]
+        revisions = [
+            self.revision_row(spec, job_type, number)
+            for spec, job_type in self.job_types.items()
+            for number in range(1, spec.revisions + 1)
+        ]
         JobTypeRevision.objects.bulk_create(revisions)
         # Jobs run the latest revision of their type.
         self.revisions = {r.job_type_id: r for r in revisions}
@@ -354,20 +539,38 @@ class DemoData:
         retired = spec.active_days[1] > 0
         archived = self.days_ago(spec.active_days[1]) if retired else None
         return JobType(
-            name=spec.name, version=spec.version, title=spec.title, description=spec.description,
-            category=spec.category, author_name='Demo Team', author_url='https://demo.invalid/algorithms',
-            is_system=spec.is_system, is_active=not retired, uses_docker=not spec.is_system,
-            requires_cleanup=not spec.is_system, docker_image=None if spec.is_system else
-            f'registry.demo.invalid/{spec.name}:{spec.version}', interface=interface(spec),
-            revision_num=spec.revisions, trigger_rule=rules.get(EVENT_RULES[spec.event_type]),
-            priority=spec.priority, timeout=spec.timeout, cpus_required=spec.cpus, mem_required=spec.mem,
-            icon_code=spec.icon_code, created=created, archived=archived,
+            name=spec.name,
+            version=spec.version,
+            title=spec.title,
+            description=spec.description,
+            category=spec.category,
+            author_name='Demo Team',
+            author_url='https://demo.invalid/algorithms',
+            is_system=spec.is_system,
+            is_active=not retired,
+            uses_docker=not spec.is_system,
+            requires_cleanup=not spec.is_system,
+            docker_image=None if spec.is_system else f'registry.demo.invalid/{spec.name}:{spec.version}',
+            interface=interface(spec),
+            revision_num=spec.revisions,
+            trigger_rule=rules.get(EVENT_RULES[spec.event_type]),
+            priority=spec.priority,
+            timeout=spec.timeout,
+            cpus_required=spec.cpus,
+            mem_required=spec.mem,
+            icon_code=spec.icon_code,
+            created=created,
+            archived=archived,
             last_modified=archived or created + timedelta(days=spec.revisions - 1),
         )
 
     def revision_row(self, spec, job_type, number):
-        return JobTypeRevision(job_type=job_type, revision_num=number, interface=interface(spec),
-                               created=job_type.created + timedelta(days=number - 1))
+        return JobTypeRevision(
+            job_type=job_type,
+            revision_num=number,
+            interface=interface(spec),
+            created=job_type.created + timedelta(days=number - 1),
+        )
 
     # Jobs and executions: many, generated as rows of column values and inserted round by round.
 
@@ -424,19 +627,32 @@ class DemoData:
     def file_values(self, spec):
         """What a job's command line, results and logs mention: its files and a few numbers."""
         rng, n = self.rng, self.rng.randrange(1, 100000)
-        return {'job_type': f'{spec.name} {spec.version}', 'input_file': spec.input_file.format(n=n),
-                'output_file': spec.output_file.format(n=n), 'input_file_id': next(self.file_ids),
-                'output_file_id': next(self.file_ids), 'input_mib': rng.randint(1, 900),
-                'count': rng.randint(500, 20000), 'percent': rng.randint(0, 60), 'seconds': rng.randint(1, 40),
-                'timeout': spec.timeout}
+        return {
+            'job_type': f'{spec.name} {spec.version}',
+            'input_file': spec.input_file.format(n=n),
+            'output_file': spec.output_file.format(n=n),
+            'input_file_id': next(self.file_ids),
+            'output_file_id': next(self.file_ids),
+            'input_mib': rng.randint(1, 900),
+            'count': rng.randint(500, 20000),
+            'percent': rng.randint(0, 60),
+            'seconds': rng.randint(1, 40),
+            'timeout': spec.timeout,
+        }
 
     def execution_plans(self, spec, statuses, errors):
         """Each execution's status, error, tasks and event times, in seconds after the job was created."""
         plans, queued = [], self.rng.uniform(0.5, 5)
         for status, error in zip(statuses, errors):
             tasks = self.tasks(status, error)
-            plans.append({'status': status, 'error': error, 'tasks': tasks,
-                          'times': self.execution_times(spec, status, tasks, queued)})
+            plans.append(
+                {
+                    'status': status,
+                    'error': error,
+                    'tasks': tasks,
+                    'times': self.execution_times(spec, status, tasks, queued),
+                }
+            )
             queued = plans[-1]['times']['last_modified'] + self.rng.uniform(5, 120)
         return plans
 
@@ -481,14 +697,26 @@ class DemoData:
         job_type = self.job_types[spec]
         event_index = bisect.bisect_right(self.event_times[spec.event_type], anchor) - 1
         return {
-            'id': job_id, 'job_type_id': job_type.pk, 'job_type_rev_id': self.revisions[job_type.pk].pk,
-            'status': status, 'event_id': self.events[spec.event_type][max(event_index, 0)].pk,
-            'error_id': self.errors[error].pk if error else None, 'data': job_data(values),
-            'results': output_results(values) if status == Status.COMPLETED else {}, 'priority': spec.priority,
-            'timeout': spec.timeout, 'max_tries': 3, 'cpus_required': spec.cpus, 'mem_required': spec.mem,
-            'disk_in_required': float(values['input_mib']), 'disk_out_required': disk_out(values),
-            'created': anchor, 'queued': times['queued'], 'started': times.get('started'),
-            'ended': times.get('ended'), 'last_modified': times['last_modified'],
+            'id': job_id,
+            'job_type_id': job_type.pk,
+            'job_type_rev_id': self.revisions[job_type.pk].pk,
+            'status': status,
+            'event_id': self.events[spec.event_type][max(event_index, 0)].pk,
+            'error_id': self.errors[error].pk if error else None,
+            'data': job_data(values),
+            'results': output_results(values) if status == Status.COMPLETED else {},
+            'priority': spec.priority,
+            'timeout': spec.timeout,
+            'max_tries': 3,
+            'cpus_required': spec.cpus,
+            'mem_required': spec.mem,
+            'disk_in_required': float(values['input_mib']),
+            'disk_out_required': disk_out(values),
+            'created': anchor,
+            'queued': times['queued'],
+            'started': times.get('started'),
+            'ended': times.get('ended'),
+            'last_modified': times['last_modified'],
             'last_status_change': times.get('ended') or times.get('started') or times['queued'],
         }
 
@@ -496,8 +724,12 @@ class DemoData:
         status, error = str(plan['status']), plan['error']
         execution = {name: anchor + timedelta(seconds=seconds) for name, seconds in plan['times'].items()}
         execution.update(
-            job_id=job_id, status=status, error_id=self.errors[error].pk if error else None, timeout=spec.timeout,
-            command_arguments=spec.arguments.format(**values), environment=environment(spec),
+            job_id=job_id,
+            status=status,
+            error_id=self.errors[error].pk if error else None,
+            timeout=spec.timeout,
+            command_arguments=spec.arguments.format(**values),
+            environment=environment(spec),
         )
         if plan['tasks']:
             self.schedule(execution, spec, values, plan['tasks'])
@@ -509,9 +741,14 @@ class DemoData:
         """Fill what an execution gets once it is put on a node: resources, tasks, logs or live log URLs."""
         node = self.node_for(execution['started'])
         disk_in = float(values['input_mib'])
-        execution.update(node_id=node.pk, cpus_scheduled=spec.cpus, mem_scheduled=spec.mem,
-                         disk_in_scheduled=disk_in, disk_out_scheduled=disk_out(values),
-                         disk_total_scheduled=disk_in + disk_out(values))
+        execution.update(
+            node_id=node.pk,
+            cpus_scheduled=spec.cpus,
+            mem_scheduled=spec.mem,
+            disk_in_scheduled=disk_in,
+            disk_out_scheduled=disk_out(values),
+            disk_total_scheduled=disk_in + disk_out(values),
+        )
         number, stdout, stderr = next(self.task_numbers), [], []
         values = {**values, 'hostname': node.hostname}
         for task, state in tasks:
@@ -538,7 +775,7 @@ class DemoData:
             kept = sorted(rng.sample(range(len(lines)), rng.randint(len(lines) - 2, len(lines))))
             lines = [lines[i] for i in kept]
         else:
-            lines = lines[:rng.randint(1, len(lines) - 1)]
+            lines = lines[: rng.randint(1, len(lines) - 1)]
         errors = [DOCKER_WARNING]
         if task == 'job' and rng.random() < 0.3:
             errors.append(rng.choice(JOB_WARNINGS))
@@ -559,8 +796,14 @@ def exit_code(state):
 
 
 def sandbox_url(node, task_id, log):
-    return SANDBOX_URL.format(hostname=node.hostname, port=node.port, slave_id=node.slave_id,
-                              framework_id=FRAMEWORK_ID, task_id=task_id, log=log)
+    return SANDBOX_URL.format(
+        hostname=node.hostname,
+        port=node.port,
+        slave_id=node.slave_id,
+        framework_id=FRAMEWORK_ID,
+        task_id=task_id,
+        log=log,
+    )
 
 
 def disk_out(values):
@@ -580,20 +823,28 @@ def event_description(event_type, number):
 
 def interface(spec):
     return {
-        'version': '1.0', 'command': f'/app/{spec.name}.sh', 'command_arguments': spec.arguments,
+        'version': '1.0',
+        'command': f'/app/{spec.name}.sh',
+        'command_arguments': spec.arguments,
         'input_data': [{'name': 'input_file', 'type': 'file', 'required': True}],
         'output_data': [{'name': 'output_file', 'type': 'file', 'required': True}],
     }
 
 
 def environment(spec):
-    return {'version': '1.0', 'env_vars': {'SCALE_JOB_TYPE': spec.name, 'SCALE_JOB_VERSION': spec.version},
-            'workspaces': [{'name': 'raw', 'mode': 'ro'}, {'name': 'products', 'mode': 'rw'}]}
+    return {
+        'version': '1.0',
+        'env_vars': {'SCALE_JOB_TYPE': spec.name, 'SCALE_JOB_VERSION': spec.version},
+        'workspaces': [{'name': 'raw', 'mode': 'ro'}, {'name': 'products', 'mode': 'rw'}],
+    }
 
 
 def job_data(values):
-    return {'version': '1.0', 'input_data': [{'name': 'input_file', 'file_id': values['input_file_id']}],
-            'output_data': [{'name': 'output_file', 'workspace_id': 2}]}
+    return {
+        'version': '1.0',
+        'input_data': [{'name': 'input_file', 'file_id': values['input_file_id']}],
+        'output_data': [{'name': 'output_file', 'workspace_id': 2}],
+    }
 
 
 def output_results(values):

@@ -4,6 +4,7 @@ Needed after writes the counting triggers did not see: a restore or load made wi
 (`pg_restore --disable-triggers`, `session_replication_role = replica`), or a TRUNCATE while they were dropped.
 Scale's writes to job_exe and job wait until it finishes (about a minute at ten million executions).
 """
+
 from django.core.management.base import BaseCommand, CommandError
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
 
@@ -21,8 +22,10 @@ class Command(BaseCommand):
             raise CommandError('Only PostgreSQL keeps per-group counts; other databases count by scanning.')
         missing = missing_triggers(database)
         if missing:
-            raise CommandError(f'Counting triggers missing or disabled: {", ".join(missing)}. '
-                               'Run `manage.py migrate` (or enable them) first, then recount.')
+            raise CommandError(
+                f'Counting triggers missing or disabled: {", ".join(missing)}. '
+                'Run `manage.py migrate` (or enable them) first, then recount.'
+            )
         with transaction.atomic(using=database):
             total = recount(database)
         self.stdout.write(f'{total} executions counted.')
