@@ -6,6 +6,7 @@ main-thread task while following, and the JavaScript heap; the same once all 250
 at N executions, the time to the first rows of the list page next to the JSON request alone (the floor),
 median of several runs each.
 """
+
 import argparse
 import http.client
 import os
@@ -35,8 +36,14 @@ from node.models import Node  # noqa: E402
 from node.sandbox_agent import start_in_thread  # noqa: E402
 
 CHROMIUM_FLAGS = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-    '--disable-background-networking', '--disable-component-update', '--disable-sync',
+    '--headless',
+    '--no-sandbox',
+    '--disable-gpu',
+    '--disable-quic',
+    '--no-first-run',
+    '--disable-background-networking',
+    '--disable-component-update',
+    '--disable-sync',
 ]
 TASK_FILE = '/bench/task/stdout'
 # Long tasks (over 50 ms) of the page's main thread, recorded from the start.
@@ -81,7 +88,10 @@ def wait_for_last_line(page, text, timeout=600_000):
     page.wait_for_function(
         """(text) => { const lines = document.querySelectorAll('#panel-stdout .line');
                        return lines.length && lines[lines.length - 1].textContent === text; }""",
-        arg=text, timeout=timeout, polling=50)
+        arg=text,
+        timeout=timeout,
+        polling=50,
+    )
 
 
 def logs_figures(browser, base, execution_id, task_path, lines, burst):
@@ -142,8 +152,10 @@ def list_figures(browser, base, port, runs):
         connection.getresponse().read()
         connection.close()
         raw.append(time.perf_counter() - started)
-        for samples, path, ready in [(floor, '/job-executions/?format=json', None),
-                                     (page_times, '/', '#executions tbody tr')]:
+        for samples, path, ready in [
+            (floor, '/job-executions/?format=json', None),
+            (page_times, '/', '#executions tbody tr'),
+        ]:
             context = browser.new_context(base_url=base)  # a cold page each time: no cached assets
             page = context.new_page()
             started = time.perf_counter()
@@ -180,19 +192,27 @@ def main():
         node = Node.objects.create(hostname=host, port=port, slave_id='bench-agent')
         execution = JobExecution.objects.order_by('id').first()
         JobExecution.objects.filter(pk=execution.pk).update(
-            status='RUNNING', ended=None, node=node, stdout='', stderr='',
-            current_stdout_url=f'http://{host}:{port}/files/download.json?path={TASK_FILE}')
+            status='RUNNING',
+            ended=None,
+            node=node,
+            stdout='',
+            stderr='',
+            current_stdout_url=f'http://{host}:{port}/files/download.json?path={TASK_FILE}',
+        )
         environment = {'LOGS_THROTTLE_RATE': '100000/min', 'UI_LOG_POLL_SECONDS': '1'}
         with Gunicorn(**environment) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_FLAGS)
             base = f'http://127.0.0.1:{server.port}'
-            for name, value in logs_figures(browser, base, execution.id, task_path, arguments.lines,
-                                            arguments.burst).items():
+            for name, value in logs_figures(
+                browser, base, execution.id, task_path, arguments.lines, arguments.burst
+            ).items():
                 print(f'{name:45} {shown(name, value)}')
             raw, floor, page_time = list_figures(browser, base, server.port, arguments.runs)
-            print(f'list at {arguments.executions:,} executions (medians of {arguments.runs}): the JSON request from '
-                  f'Python {raw * 1000:,.0f} ms; in a fresh browser page {floor * 1000:,.0f} ms (the floor); the list '
-                  f'page to its first rows {page_time * 1000:,.0f} ms: {page_time / floor:.2f}x the floor')
+            print(
+                f'list at {arguments.executions:,} executions (medians of {arguments.runs}): the JSON request from '
+                f'Python {raw * 1000:,.0f} ms; in a fresh browser page {floor * 1000:,.0f} ms (the floor); the list '
+                f'page to its first rows {page_time * 1000:,.0f} ms: {page_time / floor:.2f}x the floor'
+            )
             browser.close()
         agent.shutdown()
 

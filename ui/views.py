@@ -1,5 +1,6 @@
 """The operators' UI: pages that hold no data. Their scripts read everything from the public API, as any
 external UI would; the pages only say where to poll and how often."""
+
 from functools import wraps
 
 from django.conf import settings
@@ -10,10 +11,18 @@ from job.models import JobExecution
 
 # No inline or eval'd script, nothing from another origin: a log line that slipped into the page as HTML
 # could run nothing.
-CONTENT_SECURITY_POLICY = '; '.join([
-    "default-src 'none'", "script-src 'self'", "style-src 'self'", "img-src 'self'", "connect-src 'self'",
-    "base-uri 'none'", "form-action 'self'", "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = '; '.join(
+    [
+        "default-src 'none'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "connect-src 'self'",
+        "base-uri 'none'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
 
 
 def ui_page(view):
@@ -27,6 +36,7 @@ def ui_page(view):
         response['Content-Security-Policy'] = CONTENT_SECURITY_POLICY
         response['Cache-Control'] = 'no-cache'
         return response
+
     return page
 
 
@@ -39,41 +49,89 @@ def _config():
 
 
 _TEXT_FILTERS = [
-    {'name': 'job_type_id', 'label': 'Job type id', 'inputmode': 'numeric', 'placeholder': '3, 7',
-     'hint': 'One or more ids, separated by commas.'},
-    {'name': 'job_type_name', 'label': 'Job type name', 'inputmode': 'text', 'placeholder': 'landsat-ndvi',
-     'hint': 'Exact names, separated by commas.'},
-    {'name': 'job_type_category', 'label': 'Job type category', 'inputmode': 'text', 'placeholder': 'raster',
-     'hint': 'Exact categories, separated by commas.'},
-    {'name': 'node_id', 'label': 'Node id', 'inputmode': 'numeric', 'placeholder': '1',
-     'hint': 'One or more ids, separated by commas.'},
-    {'name': 'started', 'label': 'Changed since', 'inputmode': 'text', 'placeholder': 'PT3H or 2015-01-01T00:00:00Z',
-     'list': 'durations', 'hint': 'A date-time with a zone, or a duration back from now (PT3H: 3 hours).'},
-    {'name': 'ended', 'label': 'Changed until', 'inputmode': 'text', 'placeholder': 'P1D or 2015-12-31T23:59:59Z',
-     'list': 'durations', 'hint': 'The same forms; both filter on last_modified.'},
+    {
+        'name': 'job_type_id',
+        'label': 'Job type id',
+        'inputmode': 'numeric',
+        'placeholder': '3, 7',
+        'hint': 'One or more ids, separated by commas.',
+    },
+    {
+        'name': 'job_type_name',
+        'label': 'Job type name',
+        'inputmode': 'text',
+        'placeholder': 'landsat-ndvi',
+        'hint': 'Exact names, separated by commas.',
+    },
+    {
+        'name': 'job_type_category',
+        'label': 'Job type category',
+        'inputmode': 'text',
+        'placeholder': 'raster',
+        'hint': 'Exact categories, separated by commas.',
+    },
+    {
+        'name': 'node_id',
+        'label': 'Node id',
+        'inputmode': 'numeric',
+        'placeholder': '1',
+        'hint': 'One or more ids, separated by commas.',
+    },
+    {
+        'name': 'started',
+        'label': 'Changed since',
+        'inputmode': 'text',
+        'placeholder': 'PT3H or 2015-01-01T00:00:00Z',
+        'list': 'durations',
+        'hint': 'A date-time with a zone, or a duration back from now (PT3H: 3 hours).',
+    },
+    {
+        'name': 'ended',
+        'label': 'Changed until',
+        'inputmode': 'text',
+        'placeholder': 'P1D or 2015-12-31T23:59:59Z',
+        'list': 'durations',
+        'hint': 'The same forms; both filter on last_modified.',
+    },
 ]
 # Sort keys are the API's `order` values.
 _COLUMNS = [
-    ('Id', 'id'), ('Status', 'status'), ('Job type', 'job_type__name'), ('Node', 'node__hostname'),
-    ('Created', 'created'), ('Started', 'started'), ('Ended', 'ended'), ('Duration', None),
+    ('Id', 'id'),
+    ('Status', 'status'),
+    ('Job type', 'job_type__name'),
+    ('Node', 'node__hostname'),
+    ('Created', 'created'),
+    ('Started', 'started'),
+    ('Ended', 'ended'),
+    ('Duration', None),
     ('Error', 'error__name'),
 ]
 
 
 @ui_page
 def executions(request):
-    return render(request, 'ui/executions.html', {
-        'config': _config(),
-        'statuses': [status.value for status in JobExecution.Status],
-        'text_filters': _TEXT_FILTERS,
-        'page_sizes': [25, 50, 100, 250, 1000],
-        'columns': [{'label': label, 'key': key} for label, key in _COLUMNS],
-    })
+    return render(
+        request,
+        'ui/executions.html',
+        {
+            'config': _config(),
+            'statuses': [status.value for status in JobExecution.Status],
+            'text_filters': _TEXT_FILTERS,
+            'page_sizes': [25, 50, 100, 250, 1000],
+            'columns': [{'label': label, 'key': key} for label, key in _COLUMNS],
+        },
+    )
 
 
 @ui_page
 def execution(request, pk):
-    return render(request, 'ui/execution.html', {
-        'config': _config(), 'execution_id': int(pk), 'streams': ['stdout', 'stderr'],
-        'modules': [f'ui/{name}.js' for name in ('execution', 'api', 'format', 'logview', 'ansi', 'search')],
-    })
+    return render(
+        request,
+        'ui/execution.html',
+        {
+            'config': _config(),
+            'execution_id': int(pk),
+            'streams': ['stdout', 'stderr'],
+            'modules': [f'ui/{name}.js' for name in ('execution', 'api', 'format', 'logview', 'ansi', 'search')],
+        },
+    )

@@ -353,6 +353,12 @@ export class LogView {
 
   onScroll() {
     const atBottom = this.box.scrollTop + this.box.clientHeight >= this.box.scrollHeight - 4;
+    // Chunks laid out at their real height change the log's height under a pinned reader: that scroll is the
+    // layout's, not the reader's, so stay at the end instead of unpinning.
+    if (!atBottom && this.pinned && this.box.scrollHeight !== this.endHeight) {
+      this.scrollToEnd();
+      return;
+    }
     if (atBottom !== this.pinned) {
       this.pinned = atBottom;
       this.updateFollowButton();
@@ -369,6 +375,7 @@ export class LogView {
 
   scrollToEnd() {
     this.box.scrollTop = this.box.scrollHeight;
+    this.endHeight = this.box.scrollHeight;
   }
 
   toBottom() {
