@@ -11,6 +11,9 @@ def main():
     # Only serving signs anything; migrate, makemigrations, demo_data and the like need no secret key of their own.
     if not {'runserver', 'testserver'} & set(sys.argv[1:2]):
         os.environ.setdefault('SECRET_KEY', 'management-commands-sign-nothing')
+    # makemigrations reads the models only: it needs no database of the deployment's.
+    if sys.argv[1:2] == ['makemigrations']:
+        os.environ.setdefault('DATABASE_URL', 'sqlite://:memory:')
     try:
         from django.core.management import execute_from_command_line
     except ImportError as exc:
