@@ -22,6 +22,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.http import QueryDict  # noqa: E402
 
+import bench.run  # noqa: E402, F401 (first: it sets Django up, which bench.cases needs)
 from bench import dataset  # noqa: E402
 from bench.cases import Case  # noqa: E402
 from bench.run import get, machine, percentile, statements_per_request, timings  # noqa: E402 (sets Django up)
