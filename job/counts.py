@@ -4,7 +4,8 @@ a few rows per (status, job type, node) instead of a scan; other filters (the ti
 filtered rows as before.
 
 `count_sql` gives the count as one scalar subquery, so the caller can read it in the same statement (and snapshot)
-as the lists' version. `missing_triggers` says when the groups cannot be trusted (/readyz).
+as the lists' version; `sizes_sql` gives it with the sizes that say how the page is cheaper found (`GroupSizes`).
+`missing_triggers` says when the groups cannot be trusted (/readyz).
 """
 
 import importlib
