@@ -11,7 +11,7 @@ from django.http import HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
-from scale.rows import SerializedRows
+from scale.pagination import SerializedRows
 
 
 def strong_etag(request, *version):
@@ -99,7 +99,7 @@ class ConditionalListMixin:
 
     def sorts_matches(self, end):
         """Hook, asked after `list_version`: True when a page ending at matching row `end` is cheaper to find by
-        sorting every matching row than by walking an index in the list's order (scale.rows.SerializedRows)."""
+        sorting every matching row than by walking an index in the list's order (scale.pagination.SerializedRows)."""
         return False
 
 
