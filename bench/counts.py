@@ -93,6 +93,7 @@ def queries(executions):
         *RARE_CASES,
         ('time range (1,000 executions)', urlencode({'started': start, 'ended': end})),
         ('time range & status', urlencode({'started': start, 'ended': end, 'status': 'COMPLETED'})),
+        ('time range & every group filter', urlencode({'started': start, 'ended': end, **dict(GROUP_FILTERS)})),
     ]
     return cases
 
