@@ -126,18 +126,26 @@ class TestExecutionsList:
         expect(page).to_have_url(re.compile(r'cursor='))
         expect(page.locator('#executions tbody tr td:first-child')).to_have_text([str(e.id) for e in executions[2:4]])
 
-    def test_a_bad_filter_shows_the_apis_words_next_to_it_and_an_empty_result_says_so(self, page, executions):
+    def test_a_bad_filter_shows_the_apis_words_next_to_it_and_an_empty_result_says_so(
+        self, page, executions, screenshot
+    ):
         page.goto('/')
         page.get_by_label('Changed since').fill('2015-01-01T00:00:00')
-        page.get_by_role('button', name='Apply filters').click()
+        with page.expect_response(lambda r: '/job-executions/?' in r.url) as answer:
+            page.get_by_role('button', name='Apply filters').click()
+        assert answer.value.status == 400
         expect(page.locator('#error-started')).to_contain_text('has no time zone')
         expect(page.get_by_label('Changed since')).to_have_attribute('aria-invalid', 'true')
+        expect(page.locator('#executions tbody tr')).to_have_count(0)
+        screenshot(page, 'executions-api-error')
 
         page.get_by_label('Changed since').fill('PT1H')  # a relative time: nothing changed in the last hour
         page.get_by_role('button', name='Apply filters').click()
         expect(page.locator('#empty')).to_be_visible()
         expect(page.locator('#empty')).to_have_text('No executions match these filters.')
         expect(page.locator('#error-started')).to_be_hidden()
+        expect(page.locator('#summary')).to_have_text(re.compile(r'^0 executions'))
+        screenshot(page, 'executions-empty')
 
     def test_auto_refresh_asks_with_the_tag_and_gets_a_304_then_shows_a_change(self, page, executions):
         page.goto('/?order=id')
@@ -423,12 +431,16 @@ class TestExecutionPage:
 
 
 class TestTokens:
-    def test_the_token_is_asked_once_kept_for_the_tab_and_asked_again_on_401(self, page, executions, settings):
+    def test_the_token_is_asked_once_kept_for_the_tab_and_asked_again_on_401(
+        self, page, executions, settings, screenshot
+    ):
         token = 'operator-token-0123456789'
         settings.API_TOKENS = [token]
         page.goto('/')
         dialog = page.get_by_role('dialog', name='API token needed')
         expect(dialog).to_be_visible()
+        expect(page.get_by_label('API token', exact=True)).to_be_focused()
+        screenshot(page, 'token-prompt')
         page.get_by_label('API token', exact=True).fill(token)
         page.get_by_role('button', name='Use this token').click()
         expect(page.locator('#executions tbody tr')).to_have_count(6)
