@@ -174,6 +174,30 @@ class TestExecutionsList:
         assert answer.value.ok
         expect(page.locator('#executions tbody tr')).to_have_count(7)
 
+    @pytest.mark.parametrize(
+        'query',
+        [
+            '',
+            '?status=FAILED&status=&job_type_name=ndvi&job_type_name=a+b~*%C3%A9&order=-id&page_size=25&page_size=50'
+            '&ended=2100-01-01T00:00:00Z&unknown=1',
+        ],
+    )
+    def test_the_first_api_request_is_the_one_the_html_preloads(self, page, executions, query):
+        first_loads = []  # the list asked without a tag: the preload, and the script's own request if it missed
+        page.on(
+            'request',
+            lambda r: (
+                first_loads.append(r) if '/job-executions/' in r.url and 'if-none-match' not in r.headers else None
+            ),
+        )
+        page.goto(f'/{query}')
+        shown = (
+            [e for e in executions if e.status == 'FAILED' and e.job.job_type.name == 'ndvi'] if query else executions
+        )
+        expect(page.locator('#executions tbody tr')).to_have_count(len(shown))
+        preloaded = page.locator('link[rel=preload][as=fetch]').evaluate('link => link.href')
+        assert [r.url for r in first_loads] == [preloaded]  # asked once: the script's fetch took the preload's answer
+
     def test_the_list_is_accessible_in_light_and_dark(self, page, executions, screenshot):
         page.goto('/')
         expect(page.locator('#executions tbody tr')).to_have_count(6)
