@@ -162,18 +162,17 @@ def list_result(row):
     return {**result, 'job': job, 'node': row.take_optional(NODE), 'error': row.take_optional(ERROR)}
 
 
-def list_page(cursor, where, params, order, page, page_size, base_url, query, tables='job_exe e'):
-    """A page-number page: the count as a scalar subquery, the page's ids from the index, then their rows.
-
-    `tables` are those the filter needs, so the count and the ids join nothing else.
-    """
+def list_page(cursor, where, params, order, page, page_size, base_url, query, count, tables='job_exe e'):
+    """A page-number page: the count as a scalar subquery (`count`: its sql and params), the page's ids from the
+    index, then their rows. `tables` are those the filter needs, so the ids join nothing else."""
+    count_sql, count_params = count
     cursor.execute(
         f"""
-        SELECT (SELECT count(*) FROM {tables} WHERE {where}), {LIST_COLUMNS}
+        SELECT ({count_sql}), {LIST_COLUMNS}
         {FROM}
         WHERE e.id IN (SELECT e.id FROM {tables} WHERE {where} ORDER BY {order} LIMIT %s OFFSET %s)
         ORDER BY {order}""",
-        params * 2 + [page_size, (page - 1) * page_size],
+        [*count_params, *params, page_size, (page - 1) * page_size],
     )
     rows = cursor.fetchall()
     count = rows[0][0] if rows else 0
@@ -184,6 +183,19 @@ def list_page(cursor, where, params, order, page, page_size, base_url, query, ta
         'results': [list_result(Row(values[1:])) for values in rows],
     }
     return json.dumps(body, separators=(',', ':'), ensure_ascii=False).encode()
+
+
+def scanned_count(tables, where, params):
+    """The count as the service takes it for filters the group counts cannot answer (a time range): a scan."""
+    return f'SELECT count(*) FROM {tables} WHERE {where}', list(params)
+
+
+def group_count(where='TRUE', params=(), join=''):
+    """The count as the service takes it for status, job type and node filters: a sum over the per-group counts
+    (migration job/0005), `where` on their columns (`c.status`, `c.job_type_id`, `c.node_id`, and `t.` for the
+    job type when `join` joins it)."""
+    sql = f'SELECT COALESCE(SUM(c.executions), 0)::bigint FROM api_execution_count c {join} WHERE {where}'
+    return sql, list(params)
 
 
 def _page_link(base_url, query, page):

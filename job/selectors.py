@@ -13,8 +13,9 @@ Statements per answer (pinned by the query-count tests in job/tests/test_views.p
 
 `detail_version` is the one prepared statement: on PostgreSQL it is PREPAREd once per connection (planning its
 five joins took longer than running it), through the driver's own cursor, so it is not counted as a request's
-statement; the EXECUTE is. Pages are read by the project's pagination (scale.pagination, scale.rows) from the
-filtered queryset, ids first, then only those rows.
+statement; the EXECUTE is. A list page's rows are the one read not made here: as in DRF, the paginator
+(scale.pagination.page_rows) evaluates the filtered queryset, ids first, then only those rows (docs/architecture.md,
+"Reads"; scale/tests/test_reads.py checks no other module reads).
 
 Lists' version: the number of committed writes to the tables a list shows, kept by database triggers in the table of
 `ListedChange` (migration job/0004). Every committed insert, update, delete or truncate of an execution, job, job

@@ -11,7 +11,7 @@ from django.http import HttpResponseNotModified
 from django.utils.http import http_date, parse_etags
 from rest_framework.response import Response
 
-from scale.rows import SerializedRows
+from scale.pagination import SerializedRows
 
 
 def strong_etag(request, *version):

@@ -1,4 +1,8 @@
-"""Pagination shared by every list endpoint: page numbers with an exact count by default, keyset pages on request."""
+"""Pagination shared by every list endpoint: page numbers with an exact count by default, keyset pages on request.
+
+As in DRF, a paginator reads its page from the lazy, filtered queryset the view hands it; `page_rows` is the one
+statement both kinds run. Every other database read is in the app's selectors (see docs/architecture.md, "Reads").
+"""
 
 import base64
 import binascii
@@ -84,7 +88,7 @@ class KeysetPagination(BasePagination):
         self.cursor = decode_cursor(request.query_params.get('cursor'), queryset.model, self.keys)
 
     def paginate_queryset(self, rows, request, view=None):
-        """The page of `rows` (a SerializedRows) at the cursor, serialized; `check_request` came first."""
+        """The page of `rows` (SerializedRows) at the cursor, serialized; `check_request` came first."""
         page = self.page(rows.queryset, *rows.row_serializer.paths)
         self._links = self.links(page)
         return [rows.row_serializer.to_dict(row) for row in page]
@@ -109,12 +113,8 @@ class KeysetPagination(BasePagination):
         window = queryset.order_by(*ordering)
         if self.cursor is not None:
             window = window.filter(after(window.model, keys, self.cursor.values))
-        page_ids = window.values('pk')[: self.page_size + 1]
-        rows = list(
-            window.model._base_manager.filter(pk__in=page_ids)
-            .order_by(*ordering)
-            .values_list(*paths, *[path for path, _ in self.keys])
-        )
+        key_paths = [path for path, _ in self.keys]
+        rows = page_rows(window.values('pk')[: self.page_size + 1], ordering, [*paths, *key_paths])
         self.has_more = len(rows) > self.page_size
         rows = rows[: self.page_size]
         return rows[::-1] if backwards else rows
@@ -173,6 +173,35 @@ class RequestedPaginationMixin:
         if 'pagination' in query_params or 'cursor' in query_params:
             return self.keyset_pagination_class
         return self.page_number_pagination_class
+
+
+class SerializedRows:
+    """A filtered, ordered queryset as Django's Paginator sees it: a known count, and slices of serialized rows."""
+
+    ordered = True
+
+    def __init__(self, queryset, row_serializer, count):
+        self.queryset, self.row_serializer, self._count = queryset, row_serializer, count
+
+    def count(self):
+        return self._count
+
+    def __len__(self):
+        return self._count
+
+    def __getitem__(self, window):
+        rows = page_rows(self.queryset.values('pk')[window], self.queryset.query.order_by, self.row_serializer.paths)
+        return [self.row_serializer.to_dict(row) for row in rows]
+
+
+def page_rows(page_ids, ordering, paths):
+    """The rows `page_ids` (a lazy, sliced `values('pk')` queryset) selects, as `paths` in `ordering`: one statement.
+
+    The window's ids are found first, from the keys alone, then only those rows are joined, so an offset skips
+    index entries, not joined rows.
+    """
+    rows = page_ids.model._base_manager.filter(pk__in=page_ids).order_by(*ordering).values_list(*paths)
+    return list(rows)
 
 
 @dataclass(frozen=True)

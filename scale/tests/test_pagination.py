@@ -11,6 +11,7 @@ from job.models import JobExecution
 from scale.pagination import (
     KeysetPagination,
     RequestedPaginationMixin,
+    SerializedRows,
     StandardPagination,
     after,
     decode_cursor,
@@ -93,6 +94,20 @@ def test_rows_after_a_cursor_follow_the_order_nulls_included():
     assert ids_after([('node__hostname', False), ('id', False)], (None, nulls[0].id)) == [nulls[1].id]
     assert ids_after([('node__hostname', True), ('id', False)], (None, nulls[1].id)) == [with_node.id]
     assert ids_after([('node__hostname', False), ('id', False)], ('a', with_node.id)) == [n.id for n in nulls]
+
+
+@pytest.mark.django_db
+def test_serialized_rows_slice_into_dicts_in_the_order_with_the_given_count(django_assert_num_queries):
+    from job.serializers import LIST_ROWS
+    from job.tests.factories import make_execution
+
+    executions = [make_execution() for _ in range(4)]
+    rows = SerializedRows(JobExecution.objects.order_by('-id'), LIST_ROWS, count=4)
+    assert rows.count() == len(rows) == 4
+    with django_assert_num_queries(1):
+        window = rows[1:3]
+    assert [row['id'] for row in window] == [executions[2].id, executions[1].id]
+    assert window[0] == LIST_ROWS.to_dict(JobExecution.objects.values_list(*LIST_ROWS.paths).get(pk=executions[2].id))
 
 
 def test_the_schema_describes_page_number_pages_with_a_count_and_keyset_pages_without():

@@ -7,7 +7,7 @@ from rest_framework import serializers
 from job.models import JobExecution
 from job.serializers import JobExecutionBaseSerializer, JobExecutionSerializer
 from job.tests.factories import at, make_error, make_execution, make_full_execution, make_job
-from scale.rows import NotCompilable, RowSerializer, SerializedRows, version_paths
+from scale.rows import NotCompilable, RowSerializer, version_paths
 
 pytestmark = pytest.mark.django_db
 
@@ -64,13 +64,6 @@ def test_fields_not_read_from_a_column_are_refused():
 
     with pytest.raises(NotCompilable):
         RowSerializer(Computed)
-
-
-def test_serialized_rows_slice_into_dicts_with_the_given_count():
-    executions = [make_execution() for _ in range(3)]
-    rows = SerializedRows(JobExecution.objects.order_by('id'), ROWS, count=3)
-    assert rows.count() == 3
-    assert [row['id'] for row in rows[1:3]] == [executions[1].id, executions[2].id]
 
 
 def drf_and_compiled_details(execution):

@@ -8,6 +8,7 @@ import re
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 from playwright.sync_api import expect
 
 from job.models import JobExecution
@@ -39,6 +40,24 @@ def wait_for_lines(page, expected, stream='stdout'):
         arg=[stream, len(expected), expected[-1]],
     )
     assert log_lines(page, stream) == expected
+
+
+def wait_at_log_end(page, stream='stdout'):
+    """Until the reader sees the log's last line, or fail showing where the log box is."""
+    at_end = """stream => { const box = document.querySelector(`#panel-${stream} .log`);
+                              return box.scrollTop + box.clientHeight >= box.scrollHeight - 4; }"""
+    try:
+        # Polled on a timer: an animation-frame poll waits on frames the busy browser may not draw.
+        page.wait_for_function(at_end, arg=stream, polling=100)
+    except PlaywrightTimeout:
+        where = page.evaluate(
+            """stream => { const box = document.querySelector(`#panel-${stream} .log`);
+                          return { top: box.scrollTop, height: box.clientHeight, scrollHeight: box.scrollHeight,
+                                   chunks: box.childElementCount,
+                                   following: document.querySelector(`#panel-${stream} .follow`).ariaPressed }; }""",
+            stream,
+        )
+        pytest.fail(f'the {stream} log is not at its end: {where}')
 
 
 def assert_accessible(page):
@@ -339,8 +358,7 @@ class TestExecutionPage:
         new_lines.click()
         expect(new_lines).to_be_hidden()
         expect(page.locator('#panel-stdout .follow')).to_have_attribute('aria-pressed', 'true')
-        page.wait_for_function("""() => { const box = document.querySelector('#panel-stdout .log');
-                                          return box.scrollTop + box.clientHeight >= box.scrollHeight - 4; }""")
+        wait_at_log_end(page)
 
         page.get_by_role('button', name='Wrap lines').click()  # remembered across pages
         page.reload()

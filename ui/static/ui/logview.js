@@ -46,6 +46,10 @@ export class LogView {
     this.unseen = 0;
     this.building = Promise.resolve();
     this.search = new LogSearch(this, panel.querySelector('.search'));
+    // A chunk changes height when it is laid out for real (content-visibility) or gains lines off screen, and the
+    // box when the window does, frames after a scroll and with no scroll event: a pinned reader goes back to the end.
+    this.resizes = new ResizeObserver(() => { if (this.pinned) this.scrollToEnd(); });
+    this.resizes.observe(this.box);
 
     this.setWrap(localStorage.getItem(WRAP_KEY) === '1');
     this.box.addEventListener('scroll', () => this.onScroll(), { passive: true });
@@ -199,6 +203,7 @@ export class LogView {
     chunk.style.setProperty('--base', String(this.firstNumber - 1 + this.lines.length));
     this.box.append(chunk);
     this.chunks.push(chunk);
+    this.resizes.observe(chunk);
     return chunk;
   }
 
@@ -207,7 +212,7 @@ export class LogView {
     this.lines.pop();
     const chunk = line.parentNode;
     line.remove();
-    if (!chunk.firstChild) { chunk.remove(); this.chunks.pop(); }
+    if (!chunk.firstChild) { this.resizes.unobserve(chunk); chunk.remove(); this.chunks.pop(); }
     this.search.linesRemoved(this.lines.length);
   }
 
@@ -217,6 +222,7 @@ export class LogView {
     while (this.lines.length - dropped > this.maxLines && this.chunks.length > 1) {
       const chunk = this.chunks.shift();
       dropped += chunk.childElementCount;
+      this.resizes.unobserve(chunk);
       chunk.remove();
     }
     if (!dropped) return;
@@ -308,6 +314,7 @@ export class LogView {
         chunk.append(line);
       }
       chunks.push(chunk);
+      this.resizes.observe(chunk);
     }
     this.box.prepend(...chunks);
     this.chunks.unshift(...chunks);
@@ -394,8 +401,6 @@ export class LogView {
     this.pinned = true;
     this.updateFollowButton();
     this.scrollToEnd();
-    // Blocks coming into view get laid out at their real height: go to the end again once they are.
-    requestAnimationFrame(() => { if (this.pinned) this.scrollToEnd(); });
     this.unseen = 0;
     this.newLinesButton.hidden = true;
   }
