@@ -4,10 +4,12 @@ a few rows per (status, job type, node) instead of a scan; other filters (the ti
 filtered rows as before.
 
 `count_sql` gives the count as one scalar subquery, so the caller can read it in the same statement (and snapshot)
-as the lists' version. `missing_triggers` says when the groups cannot be trusted (/readyz).
+as the lists' version; `sizes_sql` gives it with the sizes that say how the page is cheaper found (`GroupSizes`).
+`missing_triggers` says when the groups cannot be trusted (/readyz).
 """
 
 import importlib
+from dataclasses import dataclass
 
 from django.db import connections
 
@@ -25,7 +27,8 @@ GROUP_COLUMNS = {
     'job_type_name': 'counted_type.name',
     'job_type_category': 'counted_type.category',
 }
-_JOB_TYPE_FILTERS = ('job_type_name', 'job_type_category')
+_EXECUTION_FILTERS = ('status', 'node_id')  # columns of job_exe
+_JOB_FILTERS = ('job_type_id', 'job_type_name', 'job_type_category')  # columns of the execution's job or its type
 
 
 def count_sql(alias, filters):
@@ -36,22 +39,73 @@ def count_sql(alias, filters):
     Each value of a group filter is a list, matched as `IN`, so NULLs (an unscheduled execution's node, a job
     type without category) never match, as in the list's own filters.
     """
+    return _groups_sql(alias, filters, lambda executions: [executions(GROUP_COLUMNS)])
+
+
+def sizes_sql(alias, filters):
+    """(sql, params) of a scalar subquery giving these filters' `GroupSizes` as an array, or None when the groups
+    cannot answer (as `count_sql`)."""
+
+    def sizes(executions):
+        count = executions(GROUP_COLUMNS)
+        # An index in the list's order can lead with one status or one node (job_exe_status_modified_id,
+        # job_exe_node_modified_id): a walk along it visits the rows of that status or node, else every row.
+        leading = [name for name in _EXECUTION_FILTERS if len(filters.get(name) or ()) == 1]
+        walked = [executions(()), *(executions([name]) for name in leading)]
+        # The filters' own indexes reach the rows of their statuses and nodes, or (through job) of their job types.
+        fetched = [executions(_EXECUTION_FILTERS), executions(_JOB_FILTERS)]
+        return [count, f'LEAST({", ".join(walked)})', f'LEAST({", ".join(fetched)})']
+
+    return _groups_sql(alias, filters, sizes)
+
+
+def _groups_sql(alias, filters, sums):
+    """(sql, params) of a scalar subquery over the groups: the bigint `sums(executions)` gives (an array when it
+    gives more than one), where `executions(names)` is the SQL of the executions that the filters among `names`
+    select (all executions when none of them is used). None when the groups cannot answer."""
     if connections[alias].vendor != 'postgresql':
         return None
     used = {name: values for name, values in filters.items() if values not in (None, [], ())}
     if any(name not in GROUP_COLUMNS for name in used):
         return None
-    conditions, params = [], []
-    for name, values in used.items():
-        conditions.append(f'{GROUP_COLUMNS[name]} IN ({", ".join(["%s"] * len(values))})')
-        params.extend(values)
+    params = []
+
+    def executions(names):
+        conditions = []
+        for name in names:
+            if name in used:
+                conditions.append(f'{GROUP_COLUMNS[name]} IN ({", ".join(["%s"] * len(used[name]))})')
+                params.extend(used[name])
+        selected = f' FILTER (WHERE {" AND ".join(conditions)})' if conditions else ''
+        return f'COALESCE(SUM(counted.executions){selected}, 0)'
+
+    columns = sums(executions)
+    selected = (
+        f'CAST({columns[0]} AS BIGINT)' if len(columns) == 1 else f'CAST(ARRAY[{", ".join(columns)}] AS BIGINT[])'
+    )
     join = ''
-    if any(name in _JOB_TYPE_FILTERS for name in used):
+    if any(name in _JOB_FILTERS for name in used):
         # Names and categories are read now, so renaming a job type moves nothing.
         join = ' JOIN job_type counted_type ON counted_type.id = counted.job_type_id'
-    where = f' WHERE {" AND ".join(conditions)}' if conditions else ''
-    sql = f'SELECT CAST(COALESCE(SUM(counted.executions), 0) AS BIGINT) FROM {COUNT_TABLE} counted{join}{where}'
-    return sql, params
+    return f'SELECT {selected} FROM {COUNT_TABLE} counted{join}', params
+
+
+@dataclass(frozen=True)
+class GroupSizes:
+    """What the groups tell about a list before its page is read: `count`, the rows its filters select; `walked`,
+    the rows an index in the list's order holds in the range those filters can bound (one status or one node, else
+    the whole table); `fetched`, the rows the filters' own indexes reach (their statuses and nodes, or their job
+    types' executions, whichever are fewer)."""
+
+    count: int
+    walked: int
+    fetched: int
+
+    def sorts_matches(self, end):
+        """True when finding the first `end` matching rows by walking the ordering index, checking each row, is
+        expected to visit more rows than fetching all that the filters' indexes reach and sorting them. Matches are
+        taken as spread evenly along the walk, one in every walked / count rows."""
+        return end * self.walked > self.fetched * self.count
 
 
 def grouped_count(alias, filters):

@@ -12,7 +12,7 @@ from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
 from rest_framework.response import Response
 
-from job.counts import count_sql
+from job.counts import GroupSizes, sizes_sql
 from job.filtersets import JobExecutionFilterSet
 from job.log_json import capped_logs
 from job.log_stream import LogStream
@@ -183,12 +183,25 @@ class JobExecutionViewSet(
     list_rows = LIST_ROWS
     detail_rows = DETAIL_ROWS
 
+    group_sizes = None
+
     def list_version(self, queryset, counted, known):
         """The lists' version and, for page numbers, the filtered count, in one statement (job.selectors). Filtered
-        by status, job type and node alone, PostgreSQL sums per-group counts instead of counting rows (job.counts)."""
+        by status, job type and node alone, PostgreSQL sums per-group counts instead of counting rows, and learns
+        how to find the page (job.counts.GroupSizes)."""
         if not counted:
             return listed_changes(queryset.db), None
-        return list_version(queryset, known_changes=known, count=count_sql(queryset.db, filter_values(self.filterset)))
+        sizes = sizes_sql(queryset.db, filter_values(self.filterset))
+        if sizes is None:
+            return list_version(queryset, known_changes=known)
+        version, sizes = list_version(queryset, known_changes=known, count=sizes)
+        if sizes is None:  # the client's tag is current: no page follows
+            return version, None
+        self.group_sizes = GroupSizes(*sizes)
+        return version, self.group_sizes.count
+
+    def sorts_matches(self, end):
+        return self.group_sizes is not None and self.group_sizes.sorts_matches(end)
 
     def row_version(self, pk):
         return detail_version(pk)

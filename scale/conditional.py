@@ -90,11 +90,17 @@ class ConditionalListMixin:
         etag = serial_etag(request, version, shape)
         if matches(request, etag):
             return not_modified(etag)
-        page = paginator.paginate_queryset(SerializedRows(queryset, self.list_rows, count), request, view=self)
+        rows = SerializedRows(queryset, self.list_rows, count, sorts_matches=self.sorts_matches)
+        page = paginator.paginate_queryset(rows, request, view=self)
         return with_validators(paginator.get_paginated_response(page), etag)
 
     def list_version(self, queryset, counted, known):
         raise NotImplementedError
+
+    def sorts_matches(self, end):
+        """Hook, asked after `list_version`: True when a page ending at matching row `end` is cheaper to find by
+        sorting every matching row than by walking an index in the list's order (scale.pagination.SerializedRows)."""
+        return False
 
 
 class ConditionalRetrieveMixin:

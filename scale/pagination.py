@@ -18,7 +18,7 @@ from rest_framework.pagination import BasePagination, PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.utils.urls import remove_query_param, replace_query_param
 
-from scale.filters import order_keys, ordered_by
+from scale.filters import order_keys, ordered_by, unindexed
 
 
 class StandardPagination(PageNumberPagination):
@@ -176,12 +176,18 @@ class RequestedPaginationMixin:
 
 
 class SerializedRows:
-    """A filtered, ordered queryset as Django's Paginator sees it: a known count, and slices of serialized rows."""
+    """A filtered, ordered queryset as Django's Paginator sees it: a known count, and slices of serialized rows.
+
+    `sorts_matches(end)`, when given, says whether the window ending at row `end` is cheaper to find by sorting every
+    matching row than by walking an index in the list's order; its ids are then selected in an order no index can
+    serve (`scale.filters.unindexed`), with the same rows in the same order.
+    """
 
     ordered = True
 
-    def __init__(self, queryset, row_serializer, count):
+    def __init__(self, queryset, row_serializer, count, sorts_matches=None):
         self.queryset, self.row_serializer, self._count = queryset, row_serializer, count
+        self.sorts_matches = sorts_matches
 
     def count(self):
         return self._count
@@ -190,7 +196,11 @@ class SerializedRows:
         return self._count
 
     def __getitem__(self, window):
-        rows = page_rows(self.queryset.values('pk')[window], self.queryset.query.order_by, self.row_serializer.paths)
+        ordering = self.queryset.query.order_by
+        matches = self.queryset
+        if self.sorts_matches is not None and self.sorts_matches(window.stop):
+            matches = matches.order_by(*unindexed(ordering))
+        rows = page_rows(matches.values('pk')[window], ordering, self.row_serializer.paths)
         return [self.row_serializer.to_dict(row) for row in rows]
 
 

@@ -1,0 +1,150 @@
+"""How a list's page is found: by walking an index in the list's order, or, when the per-group counts say the
+matching rows are too rare for that walk to end soon, by sorting the matches the filters' own indexes reach
+(job.counts.GroupSizes, scale.filters.unindexed). Either way the answer is the same, in two statements."""
+
+import json
+
+import pytest
+from django.db import connection
+
+from job.counts import GroupSizes, sizes_sql
+from job.models import JobExecution
+from job.tests.factories import make_job, make_job_type, make_node
+from job.views import JobExecutionViewSet
+
+postgresql_only = pytest.mark.skipif(connection.vendor != 'postgresql', reason='the group counts are PostgreSQL only')
+
+# Executions numbered i = 1..n: job jobs[i % 8], node nodes[i / 8 % 4], last modified i * step seconds before now.
+INSERT = """
+WITH RECURSIVE numbered (i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM numbered WHERE i < %(n)s)
+INSERT INTO job_exe (job_id, status, node_id, command_arguments, timeout, environment, requires_cleanup,
+                     results_manifest, results, created, queued, last_modified)
+SELECT {job}, %(status)s, {node}, 'x', 60, '{{}}', false, '{{}}', '{{}}', {moment}, {moment}, {moment}
+FROM numbered
+"""
+MOMENT = {
+    'postgresql': 'now() - make_interval(secs => i * %(step)s)',
+    'sqlite': "strftime('%%Y-%%m-%%d %%H:%%M:%%f', 'now', '-' || (i * %(step)s) || ' seconds')",
+}
+
+
+def insert(jobs, nodes, status, n, step):
+    def choose(number, ids):
+        cases = ' '.join(f'WHEN {k} THEN {int(id_)}' for k, id_ in enumerate(ids))
+        return f'CASE {number} %% {len(ids)} {cases} END'
+
+    sql = INSERT.format(job=choose('i', jobs), node=choose('(i / 8)', nodes), moment=MOMENT[connection.vendor])
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {'status': status, 'n': n, 'step': step})
+
+
+@pytest.fixture
+def world(db):
+    """21,000 executions over 4 job types and 4 nodes, 1,000 of them failed, 40 of those of the job type `rare` on
+    `node` only; analyzed, as autovacuum would leave them."""
+    types = [make_job_type(name=f'type-{i}', category='raster') for i in range(4)]
+    nodes = [make_node().id for _ in range(4)]
+    jobs = [make_job(job_type=types[i % 4]).id for i in range(8)]
+    insert(jobs, nodes, 'COMPLETED', 20_000, 1)
+    insert(jobs, nodes, 'FAILED', 960, 20.3)
+    insert([jobs[3]], [nodes[0]], 'FAILED', 40, 7.7)
+    with connection.cursor() as cursor:
+        cursor.execute('ANALYZE job_exe' if connection.vendor == 'postgresql' else 'ANALYZE')
+    return {'rare': types[3].id, 'node': nodes[0]}
+
+
+RARE = 'status=FAILED&node_id={node}&job_type_id={rare}'
+COMMON = ['', 'page_size=1000', 'status=COMPLETED', 'page=150&page_size=100', 'job_type_id={rare}']
+
+
+def page_statement(api, query, django_assert_num_queries):
+    """The answer to the list with `query`, and its second statement (the page), which it checks is the last."""
+    with django_assert_num_queries(2) as captured:
+        response = api.get(f'/job-executions/?{query}')
+    assert response.status_code == 200
+    return response, captured.captured_queries[1]['sql']
+
+
+def plan(sql):
+    with connection.cursor() as cursor:
+        cursor.execute(f'EXPLAIN (FORMAT JSON) {sql}')
+        explained = cursor.fetchone()[0]
+    return (json.loads(explained) if isinstance(explained, str) else explained)[0]['Plan']
+
+
+def nodes(node):
+    yield node
+    for child in node.get('Plans', ()):
+        yield from nodes(child)
+
+
+def page_ids_plan(sql):
+    """The plan of the subquery that finds the page's ids: the Limit whose input is job_exe's rows."""
+    limits = [node for node in nodes(plan(sql)) if node['Node Type'] == 'Limit']
+    assert len(limits) == 1, limits
+    return limits[0]['Plans'][0]
+
+
+@postgresql_only
+def test_a_rare_combination_sorts_its_few_matches_instead_of_walking_the_ordering_index(
+    world, api, django_assert_num_queries
+):
+    _, sql = page_statement(api, RARE.format(**world), django_assert_num_queries)
+    below_limit = page_ids_plan(sql)
+    assert below_limit['Node Type'] == 'Sort' and 'COALESCE' in ' '.join(below_limit['Sort Key'])
+    scanned = [node.get('Index Name') for node in nodes(below_limit) if node.get('Relation Name') == 'job_exe']
+    assert 'job_exe_last_modified_id' not in scanned
+
+
+@postgresql_only
+@pytest.mark.parametrize('query', COMMON)
+def test_common_lists_are_found_as_before(world, api, django_assert_num_queries, query):
+    _, sql = page_statement(api, query.format(**world), django_assert_num_queries)
+    assert 'COALESCE' not in sql
+    if 'page=' not in query and 'job_type' not in query:  # the planner sorts those itself at this size
+        assert page_ids_plan(sql)['Node Type'] != 'Sort'
+
+
+@pytest.mark.parametrize('query', [RARE, *COMMON, 'order=-node__hostname&status=FAILED&page=2&page_size=7'])
+def test_sorting_the_matches_answers_the_same_bytes(world, api, django_assert_num_queries, monkeypatch, query):
+    query = query.format(**world)
+    monkeypatch.setattr(JobExecutionViewSet, 'sorts_matches', lambda self, end: False)
+    walked, walked_sql = page_statement(api, query, django_assert_num_queries)
+    monkeypatch.setattr(JobExecutionViewSet, 'sorts_matches', lambda self, end: True)
+    sorted_, sorted_sql = page_statement(api, query, django_assert_num_queries)
+    assert 'COALESCE' not in walked_sql and 'COALESCE' in sorted_sql
+    assert json.loads(walked.content)['results'], 'an empty page would prove nothing'
+    assert sorted_.content == walked.content
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    'filters', [{}, {'node_id': 'node'}, {'status': 'FAILED', 'node_id': 'node', 'job_type_id': 'rare'}]
+)
+def test_the_groups_size_the_walk_and_the_fetch(world, filters):
+    filters = {name: [world.get(value, value)] for name, value in filters.items()}
+    sql, params = sizes_sql('default', filters)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        sizes = GroupSizes(*cursor.fetchone()[0])
+
+    def rows(*names):
+        return JobExecution.objects.filter(
+            **{LOOKUPS[name]: filters[name] for name in names if name in filters}
+        ).count()
+
+    assert sizes.count == rows(*filters)
+    assert sizes.walked == min([rows(), *(rows(name) for name in ('status', 'node_id') if name in filters)])
+    assert sizes.fetched == min(rows('status', 'node_id'), rows('job_type_id'))
+    assert sizes.sorts_matches(100) == ('job_type_id' in filters)
+
+
+LOOKUPS = {'status': 'status__in', 'node_id': 'node_id__in', 'job_type_id': 'job__job_type_id__in'}
+
+
+def test_the_walk_is_chosen_while_it_is_expected_to_visit_fewer_rows_than_the_fetch():
+    # 1 match in 100 walked rows: the 10th match is 1,000 rows along, against 2,000 rows fetched.
+    sizes = GroupSizes(count=100, walked=10_000, fetched=2_000)
+    assert not sizes.sorts_matches(10) and not sizes.sorts_matches(20)
+    assert sizes.sorts_matches(21)
+    assert GroupSizes(count=0, walked=10, fetched=0).sorts_matches(1)
