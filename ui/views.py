@@ -2,6 +2,7 @@
 external UI would; the pages only say where to poll and how often."""
 
 from functools import wraps
+from urllib.parse import quote_plus
 
 from django.conf import settings
 from django.http import JsonResponse
@@ -108,6 +109,27 @@ _COLUMNS = [
 ]
 
 
+# The list's parameters as executions.js takes them from the page's URL: every value of these, in this order...
+LIST_MULTI = ['status', 'job_type_id', 'job_type_name', 'job_type_category', 'node_id', 'order']
+# ...then the first value of these.
+LIST_SINGLE = ['started', 'ended', 'page_size', 'page', 'pagination', 'cursor']
+
+
+def list_api_url(query):
+    """The URL executions.js asks first for the page's query (`listUrl(currentQuery())`), byte for byte: named in
+    a preload, the browser asks for the rows alongside the page's modules and the module's fetch takes that
+    answer, instead of asking only once the modules have run."""
+    pairs = [(name, value) for name in LIST_MULTI for value in query.getlist(name) if value]
+    pairs += [(name, query.getlist(name)[0]) for name in LIST_SINGLE if query.getlist(name, [''])[0]]
+    encoded = '&'.join(f'{_form_encoded(name)}={_form_encoded(value)}' for name, value in pairs)
+    return f'/job-executions/?{encoded}' if encoded else '/job-executions/'
+
+
+def _form_encoded(text):
+    # As URLSearchParams writes it: '*' stays, '~' is escaped (quote_plus does the opposite with both).
+    return quote_plus(text, safe='*').replace('~', '%7E')
+
+
 @ui_page
 def executions(request):
     return render(
@@ -115,6 +137,8 @@ def executions(request):
         'ui/executions.html',
         {
             'config': _config(),
+            # A token cannot go into a preload: with tokens, the module asks, with its header.
+            'list_preload': None if settings.API_TOKENS else list_api_url(request.GET),
             'statuses': [status.value for status in JobExecution.Status],
             'text_filters': _TEXT_FILTERS,
             'page_sizes': [25, 50, 100, 250, 1000],

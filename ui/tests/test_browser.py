@@ -5,6 +5,7 @@ Every wait is for something the user would see (a row, a line, a message), never
 
 import hashlib
 import re
+from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
@@ -19,6 +20,10 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 TASK_1 = '/executions/1/task-1/stdout'
 TASK_2 = '/executions/1/task-2/stdout'
+
+
+def is_list_request(r):
+    return urlsplit(r.url).path == '/job-executions/'
 
 
 def row_ids(page):
@@ -145,23 +150,31 @@ class TestExecutionsList:
         expect(page).to_have_url(re.compile(r'cursor='))
         expect(page.locator('#executions tbody tr td:first-child')).to_have_text([str(e.id) for e in executions[2:4]])
 
-    def test_a_bad_filter_shows_the_apis_words_next_to_it_and_an_empty_result_says_so(self, page, executions):
+    def test_a_bad_filter_shows_the_apis_words_next_to_it_and_an_empty_result_says_so(
+        self, page, executions, screenshot
+    ):
         page.goto('/')
         page.get_by_label('Changed since').fill('2015-01-01T00:00:00')
-        page.get_by_role('button', name='Apply filters').click()
+        with page.expect_response(is_list_request) as answer:
+            page.get_by_role('button', name='Apply filters').click()
+        assert answer.value.status == 400
         expect(page.locator('#error-started')).to_contain_text('has no time zone')
         expect(page.get_by_label('Changed since')).to_have_attribute('aria-invalid', 'true')
+        expect(page.locator('#executions tbody tr')).to_have_count(0)
+        screenshot(page, 'executions-api-error')
 
         page.get_by_label('Changed since').fill('PT1H')  # a relative time: nothing changed in the last hour
         page.get_by_role('button', name='Apply filters').click()
         expect(page.locator('#empty')).to_be_visible()
         expect(page.locator('#empty')).to_have_text('No executions match these filters.')
         expect(page.locator('#error-started')).to_be_hidden()
+        expect(page.locator('#summary')).to_have_text(re.compile(r'^0 executions'))
+        screenshot(page, 'executions-empty')
 
     def test_auto_refresh_asks_with_the_tag_and_gets_a_304_then_shows_a_change(self, page, executions):
         page.goto('/?order=id')
         expect(page.locator('#executions tbody tr')).to_have_count(6)
-        with page.expect_response(lambda r: '/job-executions/?' in r.url and r.status == 304) as answer:
+        with page.expect_response(lambda r: is_list_request(r) and r.status == 304) as answer:
             pass
         assert answer.value.request.headers.get('if-none-match')
         expect(page.locator('#updated')).to_contain_text('no change')
@@ -180,10 +193,34 @@ class TestExecutionsList:
         # Three turns of the refresh go by.
         page.wait_for_function("() => Number(document.querySelector('#pause').dataset.skipped) >= 3")
         assert asked == [] and page.locator('#executions tbody tr').count() == 6
-        with page.expect_response(lambda r: '/job-executions/?' in r.url and r.status == 200) as answer:
+        with page.expect_response(lambda r: is_list_request(r) and r.status == 200) as answer:
             page.get_by_role('button', name='Resume auto-refresh').click()
         assert answer.value.ok
         expect(page.locator('#executions tbody tr')).to_have_count(7)
+
+    @pytest.mark.parametrize(
+        'query',
+        [
+            '',
+            '?status=FAILED&status=&job_type_name=ndvi&job_type_name=a+b~*%C3%A9&order=-id&page_size=25&page_size=50'
+            '&ended=2100-01-01T00:00:00Z&unknown=1',
+        ],
+    )
+    def test_the_first_api_request_is_the_one_the_html_preloads(self, page, executions, query):
+        first_loads = []  # the list asked without a tag: the preload, and the script's own request if it missed
+        page.on(
+            'request',
+            lambda r: (
+                first_loads.append(r) if '/job-executions/' in r.url and 'if-none-match' not in r.headers else None
+            ),
+        )
+        page.goto(f'/{query}')
+        shown = (
+            [e for e in executions if e.status == 'FAILED' and e.job.job_type.name == 'ndvi'] if query else executions
+        )
+        expect(page.locator('#executions tbody tr')).to_have_count(len(shown))
+        preloaded = page.locator('link[rel=preload][as=fetch]').evaluate('link => link.href')
+        assert [r.url for r in first_loads] == [preloaded]  # asked once: the script's fetch took the preload's answer
 
     def test_the_list_is_accessible_in_light_and_dark(self, page, executions, screenshot):
         page.goto('/')
@@ -441,12 +478,16 @@ class TestExecutionPage:
 
 
 class TestTokens:
-    def test_the_token_is_asked_once_kept_for_the_tab_and_asked_again_on_401(self, page, executions, settings):
+    def test_the_token_is_asked_once_kept_for_the_tab_and_asked_again_on_401(
+        self, page, executions, settings, screenshot
+    ):
         token = 'operator-token-0123456789'
         settings.API_TOKENS = [token]
         page.goto('/')
         dialog = page.get_by_role('dialog', name='API token needed')
         expect(dialog).to_be_visible()
+        expect(page.get_by_label('API token', exact=True)).to_be_focused()
+        screenshot(page, 'token-prompt')
         page.get_by_label('API token', exact=True).fill(token)
         page.get_by_role('button', name='Use this token').click()
         expect(page.locator('#executions tbody tr')).to_have_count(6)
@@ -461,3 +502,127 @@ class TestTokens:
         settings.API_TOKENS = ['another-token-0123456789']  # the service's tokens change: asked again
         page.goto('/')
         expect(page.get_by_role('dialog', name='API token needed')).to_contain_text('refused that token')
+
+
+def line_top(page, text, stream='stdout'):
+    """Where the line reading `text` is, in pixels from the top of the log's visible area."""
+    return page.locator(f'#panel-{stream} .line', has_text=re.compile(f'^{re.escape(text)}$')).evaluate(
+        'line => line.getBoundingClientRect().top - line.closest(".log").getBoundingClientRect().top'
+    )
+
+
+def byte_offset(lines, n):
+    """Where line `n` (0-based) of a log of `lines` starts, in bytes."""
+    return sum(len(line.encode()) + 1 for line in lines[:n])
+
+
+class TestLogViewer:
+    # Also with answers capped below the chunk it asks for: a chunk then takes several reads.
+    @pytest.mark.parametrize('max_bytes', [None, 100_000])
+    def test_load_earlier_reads_back_in_chunks_to_the_start_and_keeps_the_readers_place(
+        self, page, ui_server, settings, max_bytes
+    ):
+        if max_bytes:
+            settings.LOGS_MAX_BYTES = max_bytes
+        # About 700 KB: the tail's 1,000 lines start far in, and 256 KiB chunks take three reads to the start.
+        lines = [f'line {n:05} é' for n in range(50_000)]
+        log = '\n'.join(lines) + '\n'
+        execution = make_execution(stdout=log)
+        reads = []
+        page.on('response', lambda r: reads.append(r) if f'/{execution.id}/logs/stdout/?' in r.url else None)
+        page.goto(f'/ui/executions/{execution.id}/')
+        wait_for_lines(page, lines[-1000:])
+        tail_start = int(reads[0].headers['x-log-start'])
+        assert tail_start == byte_offset(lines, len(lines) - 1000)
+
+        earlier = page.get_by_role('button', name='Load earlier')
+        loaded_from = tail_start
+        for scrolled in [0, 200, 0]:
+            # The reader is at the top of what is loaded, or a little way down: the line they look at stays where
+            # it is on the screen while the earlier lines go in above it.
+            page.locator('#panel-stdout .log').evaluate('(box, top) => { box.scrollTop = top; }', scrolled)
+            first = log_lines(page)[0]
+            watched = log_lines(page)[15]
+            top = line_top(page, watched)
+            with page.expect_request(lambda r: 'limit=' in r.url) as asked:
+                earlier.click()
+            query = dict(part.split('=') for part in asked.value.url.split('?')[1].split('&'))
+            assert int(query['offset']) + int(query['limit']) == loaded_from  # the bytes just before, no gap
+            page.wait_for_function(
+                "first => document.querySelector('#panel-stdout .log .line').textContent !== first", arg=first
+            )
+            shown = log_lines(page)
+            assert shown == lines[-len(shown) :]  # whole lines, each once, in order, ending where they did
+            assert abs(line_top(page, watched) - top) <= 1
+            loaded_from = byte_offset(lines, len(lines) - len(shown))
+        assert loaded_from == 0
+        assert len(reads) == 4 if not max_bytes else len(reads) > 4  # the tail, then three chunks of one read or more
+        expect(earlier).to_be_hidden()
+        assert log_lines(page) == lines
+        expect(page.locator('#panel-stdout .log-status')).to_have_text('The log is loaded from its start.')
+
+        # From the start, lines carry their real numbers: a click on one links to it.
+        # A click on its number: Playwright waits until the line holds still, then clicks 10 px into the gutter.
+        page.locator('#panel-stdout .line', has_text=re.compile(r'^line 00009 é$')).click(position={'x': 10, 'y': 9})
+        expect(page).to_have_url(re.compile(r'#stdout-L10$'))
+
+    def test_past_the_line_cap_a_banner_says_so_and_links_the_whole_download(self, page, ui_server, settings):
+        settings.UI_LOG_MAX_LINES = 700
+        log = ''.join(f'line {n} é\n' for n in range(1, 1501))
+        execution = make_execution(stdout=log)
+        page.goto(f'/ui/executions/{execution.id}/')
+        # The tail is lines 501-1500; its oldest block of 500 lines leaves the page.
+        wait_for_lines(page, [f'line {n} é' for n in range(1001, 1501)])
+        banner = page.locator('#panel-stdout .banner')
+        expect(banner).to_have_text(
+            'To stay responsive the page keeps the last 700 lines: 500 earlier lines were let go. '
+            'Download the whole log.'
+        )
+        expect(page.get_by_role('button', name='Load earlier')).to_be_hidden()
+        with page.expect_download() as download:
+            banner.get_by_role('link', name='Download the whole log').click()
+        assert download.value.suggested_filename == f'execution-{execution.id}-stdout.log'
+        with open(download.value.path(), 'rb') as saved:
+            assert hashlib.sha256(saved.read()).hexdigest() == hashlib.sha256(log.encode()).hexdigest()
+
+    def test_keys_search_follow_wrap_top_and_bottom(self, page, ui_server):
+        lines = [f'line {n} ' + 'wide ' * 40 for n in range(1, 3001)]
+        execution = make_execution(stdout='\n'.join(lines) + '\n')
+        page.goto(f'/ui/executions/{execution.id}/')
+        page.wait_for_function("() => document.querySelector('#panel-stdout').dataset.done === 'true'")
+        log = page.locator('#panel-stdout .log')
+        follow = page.locator('#panel-stdout button.follow')
+        wrap = page.locator('#panel-stdout button.wrap')
+        at_bottom = """() => { const box = document.querySelector('#panel-stdout .log');
+                               return box.scrollTop > 0 && box.scrollTop + box.clientHeight >= box.scrollHeight - 4; }"""
+        page.wait_for_function(at_bottom)
+        log.scroll_into_view_if_needed()  # the whole log box in the window, so "in viewport" means in the box's view
+
+        page.keyboard.press('/')
+        expect(page.get_by_label('Search stdout')).to_be_focused()
+        page.keyboard.press('Escape')  # out of the search box: keys are commands again
+        expect(page.get_by_label('Search stdout')).not_to_be_focused()
+
+        expect(follow).to_have_attribute('aria-pressed', 'true')
+        page.keyboard.press('f')
+        expect(follow).to_have_attribute('aria-pressed', 'false')
+        page.keyboard.press('f')
+        expect(follow).to_have_attribute('aria-pressed', 'true')
+
+        expect(wrap).to_have_attribute('aria-pressed', 'false')
+        page.keyboard.press('w')
+        expect(wrap).to_have_attribute('aria-pressed', 'true')
+        expect(log).to_have_class(re.compile(r'\bwrap\b'))
+        assert log.evaluate('box => box.scrollWidth <= box.clientWidth')  # long lines wrap: no sideways scroll
+        page.keyboard.press('w')
+        expect(wrap).to_have_attribute('aria-pressed', 'false')
+        expect(log).not_to_have_class(re.compile(r'\bwrap\b'))
+
+        page.keyboard.press('g')
+        page.wait_for_function("() => document.querySelector('#panel-stdout .log').scrollTop === 0")
+        expect(follow).to_have_attribute('aria-pressed', 'false')
+        expect(page.locator('#panel-stdout .line').first).to_be_in_viewport()
+        page.keyboard.press('G')
+        page.wait_for_function(at_bottom)
+        expect(follow).to_have_attribute('aria-pressed', 'true')
+        expect(page.locator('#panel-stdout .line').last).to_be_in_viewport()

@@ -39,3 +39,16 @@ def test_pages_only_answer_reads(client):
     assert client.head('/').status_code == 200
     refused = client.post('/')
     assert refused.status_code == 405 and refused['Allow'] == 'GET, HEAD' and 'POST' in refused.json()['detail']
+
+
+def test_the_list_page_preloads_the_api_request_its_script_makes_first(client, settings):
+    # Names in the script's order, the first of a single value, no empty or unknown ones, encoded as the script does.
+    html = client.get('/?status=FAILED&status=&node_id=1&page_size=25&page_size=50&order=-id&job_type_name=a+b~*&x=1')
+    assert (
+        '<link rel="preload" as="fetch" href="/job-executions/?status=FAILED&amp;job_type_name=a+b%7E*&amp;node_id=1'
+        '&amp;order=-id&amp;page_size=25" crossorigin>'
+    ) in html.content.decode()
+    assert '<link rel="preload" as="fetch" href="/job-executions/" crossorigin>' in client.get('/').content.decode()
+
+    settings.API_TOKENS = ['a-token-of-16-characters']  # a preload cannot carry the token
+    assert 'rel="preload"' not in client.get('/').content.decode()

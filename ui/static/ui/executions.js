@@ -24,13 +24,18 @@ let lastTyped = 0;
 let paused = false;
 let loading = null;
 
-// The page's query, cleaned to what the API takes: the same names, so a view's URL is the API's.
+// The page's query, cleaned to what the API takes: the same names, so a view's URL is the API's. The page's HTML
+// preloads listUrl(currentQuery()), made the same way by ui/views.py (list_api_url): keep the two alike.
 function currentQuery() {
   const from = new URLSearchParams(location.search);
   const query = new URLSearchParams();
   for (const name of MULTI) for (const value of from.getAll(name)) if (value) query.append(name, value);
   for (const name of SINGLE) if (from.get(name)) query.set(name, from.get(name));
   return query;
+}
+
+function listUrl(key) {
+  return key ? `${API}?${key}` : API;
 }
 
 function fillForm(query) {
@@ -96,7 +101,7 @@ async function load({ refresh = false } = {}) {
   loading = controller;
   let response;
   try {
-    response = await apiFetch(`${API}?${key}`, { headers, signal: controller.signal });
+    response = await apiFetch(listUrl(key), { headers, signal: controller.signal });
   } catch (error) {
     if (error.name !== 'AbortError') updated.textContent = `Could not reach the service (${formatTime(new Date().toISOString())}); retrying.`;
     return;

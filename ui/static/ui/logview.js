@@ -262,10 +262,10 @@ export class LogView {
     if (this.start === 0) return;
     this.earlierButton.disabled = true;
     const from = Math.max(0, this.start - EARLIER_BYTES);
-    const response = await this.read(`offset=${from}&limit=${this.start - from}`);
+    const bytes = await this.readRange(from, this.start);
     this.earlierButton.disabled = false;
-    if (!response || response.status === 204) return;
-    let text = new TextDecoder('utf-8').decode(response.bytes);
+    if (!bytes) return;
+    let text = new TextDecoder('utf-8').decode(bytes);
     let begins = from;
     if (from > 0) {
       // The read may begin inside a line (or a character): keep what follows the first newline.
@@ -284,6 +284,18 @@ export class LogView {
     this.earlierButton.hidden = this.start === 0;
     this.box.scrollTop = this.box.scrollHeight - scrollFromBottom;  // the reader's lines stay where they were
     this.search.rerun();
+  }
+
+  // The bytes from `from` up to `to`, in as many reads as the service's answer size takes; null if cut short.
+  async readRange(from, to) {
+    const parts = [];
+    for (let offset = from; offset < to;) {
+      const response = await this.read(`offset=${offset}&limit=${to - offset}`);
+      if (!response || response.status === 204 || !response.bytes.byteLength) return null;
+      parts.push(response.bytes);
+      offset = Number(response.headers.get('X-Log-Offset'));
+    }
+    return new Blob(parts).arrayBuffer();
   }
 
   prependLines(raws) {
