@@ -1,5 +1,5 @@
 """`make bench-counts`: what lists with their exact count cost at N executions, for every combination of the filters
-the per-group counts answer (job.counts), the default list, `page_size=1000`, and time ranges.
+the per-group counts answer (job.counts), the default list, `page_size=1000`, a rare job type, and time ranges.
 
 Runs inside a throwaway PostgreSQL (scripts/with-postgres): migrates, generates N executions (bench/dataset.py),
 analyzes, serves with gunicorn as `make serve` does, and times each case over HTTP (median and p95 of --requests after
@@ -28,7 +28,7 @@ from bench.cases import Case  # noqa: E402
 from bench.run import get, machine, percentile, statements_per_request, timings  # noqa: E402 (sets Django up)
 from bench.server import Gunicorn  # noqa: E402
 from job.filtersets import JobExecutionFilterSet  # noqa: E402
-from job.models import JobExecution  # noqa: E402
+from job.models import Job, JobExecution, JobType, JobTypeRevision  # noqa: E402
 
 # One value per filter, chosen so that every combination selects some executions (job type 5 is named type-3 and
 # is in category vector, see bench/dataset.py).
@@ -39,6 +39,32 @@ GROUP_FILTERS = (
     ('job_type_category', 'vector'),
     ('node_id', '7'),
 )
+
+
+# A job type far rarer than the others: 60 executions spread over the whole year, all on node 7, a third failed. A
+# walk along the ordering index would pass every execution to find them; its pages are found from the job instead.
+RARE_EXECUTIONS = f"""
+INSERT INTO job_exe (job_id, status, node_id, command_arguments, timeout, environment, requires_cleanup,
+                     results_manifest, results, created, queued, last_modified)
+SELECT %(job)s, CASE WHEN i %% 3 = 0 THEN 'FAILED' ELSE 'COMPLETED' END, 7, '--input rare', 1800, '{{}}', false,
+       '{{}}', '{{}}', t, t, t
+FROM (SELECT i, {dataset.END} - (i * 6 || ' days')::interval AS t FROM generate_series(1, 60) AS i) AS spread
+"""
+RARE_CASES = (
+    ('rare job type', 'job_type_name=rare'),
+    ('rare job type & node_id', 'job_type_name=rare&node_id=7'),
+    ('status & rare job type', 'status=FAILED&job_type_name=rare'),
+)
+
+
+def add_rare_job_type():
+    job_type = JobType.objects.create(name='rare', version='1.0')
+    revision = JobTypeRevision.objects.create(job_type=job_type, revision_num=1)
+    job = Job.objects.create(
+        job_type=job_type, job_type_rev=revision, event_id=1, priority=100, timeout=1800, max_tries=3
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(RARE_EXECUTIONS, {'job': job.id})
 
 
 def parse_arguments():
@@ -64,8 +90,10 @@ def queries(executions):
         for combination in itertools.combinations(GROUP_FILTERS, size):
             cases.append((' & '.join(name for name, _ in combination), urlencode(combination)))
     cases += [
+        *RARE_CASES,
         ('time range (1,000 executions)', urlencode({'started': start, 'ended': end})),
         ('time range & status', urlencode({'started': start, 'ended': end, 'status': 'COMPLETED'})),
+        ('time range & every group filter', urlencode({'started': start, 'ended': end, **dict(GROUP_FILTERS)})),
     ]
     return cases
 
@@ -139,6 +167,7 @@ def main():
     started = time.monotonic()
     call_command('migrate', verbosity=0)
     recount = dataset.generate(arguments.executions)
+    add_rare_job_type()
     visible = dataset.analyze()
     preparation = time.monotonic() - started
     print(

@@ -52,8 +52,11 @@ def sizes_sql(alias, filters):
         # job_exe_node_modified_id): a walk along it visits the rows of that status or node, else every row.
         leading = [name for name in _EXECUTION_FILTERS if len(filters.get(name) or ()) == 1]
         walked = [executions(()), *(executions([name]) for name in leading)]
-        # The filters' own indexes reach the rows of their statuses and nodes, or (through job) of their job types.
-        fetched = [executions(_EXECUTION_FILTERS), executions(_JOB_FILTERS)]
+        # Fetching reads each status and node filter's index range into a bitmap (measured at 10,000,000: combining
+        # the 500,000 FAILED with the 250,000 of a node cost more than walking), or the executions of the job types.
+        used = [name for name in _EXECUTION_FILTERS if filters.get(name)]
+        by_execution = ' + '.join(executions([name]) for name in used) if used else executions(())
+        fetched = [by_execution, executions(_JOB_FILTERS)]
         return [count, f'LEAST({", ".join(walked)})', f'LEAST({", ".join(fetched)})']
 
     return _groups_sql(alias, filters, sizes)
@@ -94,8 +97,8 @@ def _groups_sql(alias, filters, sums):
 class GroupSizes:
     """What the groups tell about a list before its page is read: `count`, the rows its filters select; `walked`,
     the rows an index in the list's order holds in the range those filters can bound (one status or one node, else
-    the whole table); `fetched`, the rows the filters' own indexes reach (their statuses and nodes, or their job
-    types' executions, whichever are fewer)."""
+    the whole table); `fetched`, the index entries the filters' own indexes give (the rows of each status and node
+    filtered on, summed, or their job types' executions, whichever are fewer)."""
 
     count: int
     walked: int
@@ -103,7 +106,7 @@ class GroupSizes:
 
     def sorts_matches(self, end):
         """True when finding the first `end` matching rows by walking the ordering index, checking each row, is
-        expected to visit more rows than fetching all that the filters' indexes reach and sorting them. Matches are
+        expected to visit more rows than fetching what the filters' indexes give and sorting the matches. Matches are
         taken as spread evenly along the walk, one in every walked / count rows."""
         return end * self.walked > self.fetched * self.count
 
