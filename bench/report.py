@@ -61,13 +61,14 @@ PostgreSQL share the machine.
 Command: `scripts/with-postgres .venv/bin/python bench/run.py --executions {arguments.executions}
 --requests {arguments.requests}` (`make bench`). {arguments.executions:,} executions generated, migrated and
 vacuum-analyzed in {preparation:.0f} s. Latency is the client's, over HTTP on a kept-alive connection (as a polling
-browser holds one), {arguments.requests} requests per case after 3 warm-ups; a 304 and its full answer are timed
-alternately. The floor (bench/floor.py: one hand-written SQL query, tuples to dicts, `json.dumps`) is served
-by a second gunicorn with the same settings (bench/floor_app.py), and also timed in the bench process without HTTP;
-the ratio is to the HTTP floor. A floor counts as the service does: lists filtered by nothing or by status and job
-type sum the per-group counts (migration job/0005), the time range counts the rows in its range. Every floor's JSON
-was checked equal to the service's answer (count and results; details and logs whole). SQL statements are counted
-in-process on the same database.
+browser holds one), {arguments.requests} requests per case after 3 warm-ups. An answer and its floor, and a 304 and
+its full answer, are timed alternately, request by request, so both sides of a ratio see the same machine. The floor
+(bench/floor.py: one hand-written SQL query, tuples to dicts, `json.dumps`) is served by a second gunicorn with the
+same settings (bench/floor_app.py), and also timed in the bench process without HTTP; the ratio is to the HTTP
+floor. A floor counts as the service does: lists filtered by nothing or by status and job type sum the per-group
+counts (migration job/0005), the time range counts the rows in its range. Every floor's JSON was checked equal to
+the service's answer (count and results; details and logs whole). SQL statements are counted in-process on the same
+database.
 
 {table(rows)}
 

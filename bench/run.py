@@ -71,14 +71,9 @@ def revalidation_cases(port, executions):
 def measure_revalidation(case, port, repeats):
     """The 304 and the full answer of the same path, timed alternately so both see the same machine."""
     status, _, _ = get(port, case.path, case.headers)
-    revalidations, full_answers = [], []
-    for headers in [case.headers, {}] * 3:  # warm-ups
-        get(port, case.path, headers)
-    for _ in range(repeats):
-        for samples, headers in [(revalidations, case.headers), (full_answers, {})]:
-            started = time.perf_counter()
-            get(port, case.path, headers)
-            samples.append(time.perf_counter() - started)
+    revalidations, full_answers = alternate(
+        [lambda: get(port, case.path, case.headers), lambda: get(port, case.path)], repeats
+    )
     return {
         'case': case.name,
         'status': status,
@@ -116,13 +111,21 @@ def get(port, path, headers=None):
 
 
 def timings(action, repeats):
+    return alternate([action], repeats)[0]
+
+
+def alternate(actions, repeats):
+    """Each action's durations, timed in turn request by request (after 3 warm-ups each), so that all of them see
+    the same machine: on a shared machine the load changes within seconds."""
     for _ in range(3):
-        action()
-    samples = []
+        for action in actions:
+            action()
+    samples = [[] for _ in actions]
     for _ in range(repeats):
-        started = time.perf_counter()
-        action()
-        samples.append(time.perf_counter() - started)
+        for action, durations in zip(actions, samples):
+            started = time.perf_counter()
+            action()
+            durations.append(time.perf_counter() - started)
     return samples
 
 
@@ -144,7 +147,10 @@ def same_answer(case, served):
 
 def measure(case, port, repeats, floor_port=None, floor_index=None):
     status, body, _ = get(port, case.path, case.headers)
-    served = timings(lambda: get(port, case.path, case.headers), repeats)
+    actions = [lambda: get(port, case.path, case.headers)]
+    if case.floor is not None:
+        actions.append(lambda: get(floor_port, f'/{floor_index}'))
+    served, *floor_times = alternate(actions, repeats)
     row = {
         'case': case.name,
         'status': status,
@@ -155,11 +161,10 @@ def measure(case, port, repeats, floor_port=None, floor_index=None):
         'p95': percentile(served, 95),
     }
     if case.floor is not None:
-        floor_times = timings(lambda: get(floor_port, f'/{floor_index}'), repeats)
         with connection.cursor() as cursor:
             in_process = timings(lambda: case.floor(cursor), repeats)
         row.update(
-            floor_median=statistics.median(floor_times),
+            floor_median=statistics.median(floor_times[0]),
             floor_in_process=statistics.median(in_process),
             same_answer=same_answer(case, body),
         )

@@ -61,6 +61,7 @@ def parse_arguments():
     parser.add_argument('--burst', type=int, default=50_000)
     parser.add_argument('--executions', type=int, default=1_000_000)
     parser.add_argument('--runs', type=int, default=5, help='page loads per list measurement')
+    parser.add_argument('--list-only', action='store_true', help='leave out the log figures')
     return parser.parse_args()
 
 
@@ -141,10 +142,35 @@ def plain(line):
     return line.rstrip('\n')
 
 
+def without_preload(route):
+    """The list page as it was before it preloaded its API request: the same HTML less that one line."""
+    response = route.fetch()
+    html = '\n'.join(line for line in response.text().split('\n') if 'rel="preload" as="fetch"' not in line)
+    route.fulfill(response=response, body=html)
+
+
+def with_preload(route):
+    route.fulfill(response=route.fetch())  # through Playwright too, so both variants pay the same detour
+
+
+def first_rows(browser, base, handler=None):
+    context = browser.new_context(base_url=base)  # a cold page each time: no cached assets
+    if handler:
+        context.route(f'{base}/', handler)
+    page = context.new_page()
+    started = time.perf_counter()
+    page.goto('/', wait_until='commit')
+    page.wait_for_selector('#executions tbody tr', timeout=120_000)
+    elapsed = time.perf_counter() - started
+    context.close()
+    return elapsed
+
+
 def list_figures(browser, base, port, runs):
     """Medians of: the JSON request alone from Python; the same request as a fresh browser page (the floor: what a
-    browser pays for the answer alone); the list page in a fresh browser page until its first rows show."""
-    raw, floor, page_times = [], [], []
+    browser pays for the answer alone); the list page in a fresh browser page until its first rows show; and the
+    page with and without its preload of the API request, both with the HTML passed through Playwright."""
+    raw, floor, page_times, routed, unpreloaded = [], [], [], [], []
     for _ in range(runs):
         started = time.perf_counter()
         connection = http.client.HTTPConnection('127.0.0.1', port, timeout=60)
@@ -152,19 +178,16 @@ def list_figures(browser, base, port, runs):
         connection.getresponse().read()
         connection.close()
         raw.append(time.perf_counter() - started)
-        for samples, path, ready in [
-            (floor, '/job-executions/?format=json', None),
-            (page_times, '/', '#executions tbody tr'),
-        ]:
-            context = browser.new_context(base_url=base)  # a cold page each time: no cached assets
-            page = context.new_page()
-            started = time.perf_counter()
-            page.goto(path, wait_until='commit' if ready else 'load')
-            if ready:
-                page.wait_for_selector(ready, timeout=120_000)
-            samples.append(time.perf_counter() - started)
-            context.close()
-    return statistics.median(raw), statistics.median(floor), statistics.median(page_times)
+        context = browser.new_context(base_url=base)
+        page = context.new_page()
+        started = time.perf_counter()
+        page.goto('/job-executions/?format=json', wait_until='load')
+        floor.append(time.perf_counter() - started)
+        context.close()
+        page_times.append(first_rows(browser, base))
+        routed.append(first_rows(browser, base, with_preload))
+        unpreloaded.append(first_rows(browser, base, without_preload))
+    return [statistics.median(samples) for samples in (raw, floor, page_times, routed, unpreloaded)]
 
 
 def shown(name, value):
@@ -203,15 +226,22 @@ def main():
         with Gunicorn(**environment) as server, sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path='/usr/bin/chromium', args=CHROMIUM_FLAGS)
             base = f'http://127.0.0.1:{server.port}'
-            for name, value in logs_figures(
-                browser, base, execution.id, task_path, arguments.lines, arguments.burst
-            ).items():
+            logs = (
+                {}
+                if arguments.list_only
+                else logs_figures(browser, base, execution.id, task_path, arguments.lines, arguments.burst)
+            )
+            for name, value in logs.items():
                 print(f'{name:45} {shown(name, value)}')
-            raw, floor, page_time = list_figures(browser, base, server.port, arguments.runs)
+            raw, floor, page_time, routed, unpreloaded = list_figures(browser, base, server.port, arguments.runs)
             print(
                 f'list at {arguments.executions:,} executions (medians of {arguments.runs}): the JSON request from '
                 f'Python {raw * 1000:,.0f} ms; in a fresh browser page {floor * 1000:,.0f} ms (the floor); the list '
                 f'page to its first rows {page_time * 1000:,.0f} ms: {page_time / floor:.2f}x the floor'
+            )
+            print(
+                f'the list page with its HTML passed through Playwright: with the preload {routed * 1000:,.0f} ms '
+                f'({routed / floor:.2f}x), without it {unpreloaded * 1000:,.0f} ms ({unpreloaded / floor:.2f}x)'
             )
             browser.close()
         agent.shutdown()
