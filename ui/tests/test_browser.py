@@ -561,8 +561,8 @@ class TestLogViewer:
         assert log_lines(page) == lines
         expect(page.locator('#panel-stdout .log-status')).to_have_text('The log is loaded from its start.')
 
-        # From the start, lines carry their real numbers: a click on one links to it.
-        # A click on its number: Playwright waits until the line holds still, then clicks 10 px into the gutter.
+        # From the start, lines carry their real numbers: a click on one's number (10 px into the gutter, once
+        # Playwright sees the line hold still) links to it.
         page.locator('#panel-stdout .line', has_text=re.compile(r'^line 00009 é$')).click(position={'x': 10, 'y': 9})
         expect(page).to_have_url(re.compile(r'#stdout-L10$'))
 
