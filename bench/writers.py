@@ -1,4 +1,5 @@
-"""`make bench-writers`: what the execution-counting triggers (migration job/0005) cost Scale's writers.
+"""`make bench-writers`: what the execution-counting triggers (migration job/0005) cost Scale's writers, or with
+--index an index on job_exe that one might add.
 
 Runs inside a throwaway PostgreSQL (scripts/with-postgres). Generates N executions, then 8 writer processes, each
 with its own connection in autocommit as Scale's scheduler holds them, run a Scale-like mix for a few seconds:
@@ -49,6 +50,10 @@ def parse_arguments():
     parser.add_argument('--writers', type=int, default=8)
     parser.add_argument('--seconds', type=float, default=10, help='length of one round')
     parser.add_argument('--rounds', type=int, default=3, help='rounds each way, alternating')
+    parser.add_argument(
+        '--index',
+        help='columns of an index on job_exe to measure instead of the triggers (which then stay on): "status, node_id"',
+    )
     return parser.parse_args()
 
 
@@ -79,7 +84,10 @@ def write(seed, executions, jobs, nodes, deadline, results):
 
 
 def round_throughput(enabled, arguments, jobs, nodes):
-    set_triggers(enabled)
+    if arguments.index:
+        set_index(arguments.index, enabled)
+    else:
+        set_triggers(enabled)
     results = multiprocessing.Queue()
     deadline = time.monotonic() + arguments.seconds
     writers = [
@@ -103,6 +111,14 @@ def set_triggers(enabled):
             cursor.execute(f'ALTER TABLE {table} {"ENABLE" if enabled else "DISABLE"} TRIGGER {trigger}')
 
 
+def set_index(columns, present):
+    with connection.cursor() as cursor:
+        if present:
+            cursor.execute(f'CREATE INDEX IF NOT EXISTS bench_measured_index ON job_exe ({columns})')
+        else:
+            cursor.execute('DROP INDEX IF EXISTS bench_measured_index')
+
+
 def main():
     arguments = parse_arguments()
     started = time.monotonic()
@@ -115,13 +131,14 @@ def main():
         cursor.execute('SELECT max(id) FROM node')
         nodes = cursor.fetchone()[0]
     print(f'{arguments.executions:,} executions generated in {time.monotonic() - started:.0f} s', file=sys.stderr)
+    measured = f'index ({arguments.index})' if arguments.index else 'the counting triggers'
     rates = {True: [], False: []}
     for _ in range(arguments.rounds):
         for enabled in (False, True):
             rate, failed = round_throughput(enabled, arguments, jobs, nodes)
             rates[enabled].append(rate)
             print(
-                f'triggers {"on " if enabled else "off"}: {rate:,.0f} statements/s ({failed} deadlocked)',
+                f'{measured} {"on " if enabled else "off"}: {rate:,.0f} statements/s ({failed} deadlocked)',
                 file=sys.stderr,
             )
     set_triggers(True)
@@ -134,7 +151,7 @@ def main():
     on, off = statistics.median(rates[True]), statistics.median(rates[False])
     print(
         f'{arguments.writers} writers, {arguments.rounds} rounds of {arguments.seconds:.0f} s each way, '
-        f'{arguments.executions:,} executions ({groups} groups): with the counting triggers {on:,.0f} statements/s, '
+        f'{arguments.executions:,} executions ({groups} groups): with {measured} {on:,.0f} statements/s, '
         f'without {off:,.0f}: {on / off:.0%} of the throughput without.'
     )
     print('rounds with:    ' + ', '.join(f'{rate:,.0f}' for rate in rates[True]))

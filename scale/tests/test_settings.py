@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -75,9 +76,10 @@ def gunicorn_config(**env):
         'app = Application.__new__(Application); app.cfg = Config()\n'
         'app.load_config_from_file("scale/gunicorn.conf.py"); print(app.cfg.threads)'
     )
-    return subprocess.run(
-        [sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, env={**os.environ, **env}
-    )
+    # A metrics directory of its own, or the configuration makes one in /tmp that no gunicorn exits to remove.
+    with tempfile.TemporaryDirectory() as metrics:
+        env = {**os.environ, 'PROMETHEUS_MULTIPROC_DIR': metrics, **env}
+        return subprocess.run([sys.executable, '-c', code], cwd=ROOT, capture_output=True, text=True, env=env)
 
 
 def test_gunicorn_refuses_a_follow_limit_that_would_hold_every_thread():

@@ -30,6 +30,9 @@ CHROMIUM_FLAGS = [
     '--disable-component-update',
     '--disable-sync',
 ]
+# How long a test waits for what the user should see, in page actions and in `expect`: long enough for a
+# 2-core machine running the suite and a browser, and a failure still arrives well before CI gives up.
+WAIT_MS = 15000
 SCREENSHOTS = Path(__file__).resolve().parents[2] / 'screenshots'
 
 
@@ -43,7 +46,9 @@ def collected_static():
 def browser(django_db_setup, django_db_blocker):
     if not shutil.which(CHROMIUM):
         pytest.skip(f"{CHROMIUM} is missing: scripts/install-test-services installs Debian's chromium")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=WAIT_MS)  # its own default is 5 s, shorter than every page action's
 
     # Playwright's sync API keeps an event loop running in this thread; the ORM calls that tests (and their
     # database fixtures) make between page actions are still plain synchronous calls.
@@ -60,7 +65,7 @@ def page(browser, ui_server):
     context = browser.new_context(
         base_url=ui_server.url, accept_downloads=True, viewport={'width': 1400, 'height': 900}
     )
-    context.set_default_timeout(15000)
+    context.set_default_timeout(WAIT_MS)
     page = context.new_page()
     errors = []
     page.on('pageerror', lambda error: errors.append(str(error)))
