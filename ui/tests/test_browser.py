@@ -161,6 +161,8 @@ class TestExecutionsList:
         expect(page.locator('#error-started')).to_contain_text('has no time zone')
         expect(page.get_by_label('Changed since')).to_have_attribute('aria-invalid', 'true')
         expect(page.locator('#executions tbody tr')).to_have_count(0)
+        # Said once the refresh held for the typing is over, and it stays said: never a stale "held".
+        expect(page.locator('#updated')).to_contain_text('(the service answered 400)')
         screenshot(page, 'executions-api-error')
 
         page.get_by_label('Changed since').fill('PT1H')  # a relative time: nothing changed in the last hour
