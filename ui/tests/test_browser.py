@@ -161,6 +161,8 @@ class TestExecutionsList:
         expect(page.locator('#error-started')).to_contain_text('has no time zone')
         expect(page.get_by_label('Changed since')).to_have_attribute('aria-invalid', 'true')
         expect(page.locator('#executions tbody tr')).to_have_count(0)
+        # Said once the refresh held for the typing is over, and it stays said: never a stale "held".
+        expect(page.locator('#updated')).to_contain_text('(the service answered 400)')
         screenshot(page, 'executions-api-error')
 
         page.get_by_label('Changed since').fill('PT1H')  # a relative time: nothing changed in the last hour
@@ -561,8 +563,8 @@ class TestLogViewer:
         assert log_lines(page) == lines
         expect(page.locator('#panel-stdout .log-status')).to_have_text('The log is loaded from its start.')
 
-        # From the start, lines carry their real numbers: a click on one links to it.
-        # A click on its number: Playwright waits until the line holds still, then clicks 10 px into the gutter.
+        # From the start, lines carry their real numbers: a click on one's number (10 px into the gutter, once
+        # Playwright sees the line hold still) links to it.
         page.locator('#panel-stdout .line', has_text=re.compile(r'^line 00009 é$')).click(position={'x': 10, 'y': 9})
         expect(page).to_have_url(re.compile(r'#stdout-L10$'))
 

@@ -116,6 +116,7 @@ async function load({ refresh = false } = {}) {
   if (!response.ok) {
     shown = { query: null, etag: null };
     render(null);
+    stamp(`the service answered ${response.status}`);
     if (response.status === 400) showErrors(body);
     else {
       clearErrors();
