@@ -173,6 +173,15 @@ class TestExecutionsList:
         expect(page.locator('#summary')).to_have_text(re.compile(r'^0 executions'))
         screenshot(page, 'executions-empty')
 
+    def test_counts_and_page_numbers_are_grouped_by_thousands(self, page):
+        execution = make_execution()
+        fields = {f.attname: getattr(execution, f.attname) for f in JobExecution._meta.concrete_fields}
+        del fields['id']
+        JobExecution.objects.bulk_create([JobExecution(**fields) for _ in range(1233)])
+        page.goto('/?page_size=1')
+        expect(page.locator('#summary')).to_have_text('1,234 executions · page 1 of 1,234')
+        expect(page.get_by_role('link', name='Page 1234')).to_have_text('1,234')
+
     def test_auto_refresh_asks_with_the_tag_and_gets_a_304_then_shows_a_change(self, page, executions):
         page.goto('/?order=id')
         expect(page.locator('#executions tbody tr')).to_have_count(6)

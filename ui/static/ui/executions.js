@@ -1,6 +1,6 @@
 // The executions list: every filter, sort and page of GET /job-executions/, all of it kept in the page's URL.
 import { apiFetch, config, describeFailure, errorBody, whileVisible } from './api.js';
-import { between, el, formatDuration, formatTime, number, statusBadge } from './format.js';
+import { between, el, formatDuration, formatTime, grouped, statusBadge } from './format.js';
 
 const API = '/job-executions/';
 const LIST_KEY = 'scale-ui-list-url';
@@ -237,7 +237,7 @@ function pageLink(label, query, current = false, ariaLabel = null) {
 function renderPages(body, query) {
   const size = Number(query.get('page_size')) || Number(DEFAULT_PAGE_SIZE);
   if (body.count === undefined) {  // cursor pages
-    summary.textContent = `${number.format(body.results.length)} executions on this page (cursor pages: no count)`;
+    summary.textContent = `${grouped(body.results.length)} executions on this page (cursor pages: no count)`;
     for (const [label, link] of [['‹ Previous', body.previous], ['Next ›', body.next]]) {
       if (!link) continue;
       const next = new URLSearchParams(query);
@@ -249,7 +249,7 @@ function renderPages(body, query) {
   const last = Math.max(1, Math.ceil(body.count / Math.min(size, 1000)));
   const requested = query.get('page');
   const current = requested === 'last' ? last : Math.min(Number(requested) || 1, last);
-  summary.textContent = `${number.format(body.count)} execution${body.count === 1 ? '' : 's'} · page ${number.format(current)} of ${number.format(last)}`;
+  summary.textContent = `${grouped(body.count)} execution${body.count === 1 ? '' : 's'} · page ${grouped(current)} of ${grouped(last)}`;
   if (last === 1) return;
   const at = (page) => { const q = new URLSearchParams(query); q.set('page', String(page)); return q; };
   if (current > 1) pages.append(pageLink('‹ Previous', at(current - 1)));
@@ -257,7 +257,7 @@ function renderPages(body, query) {
   let previous = 0;
   for (const page of [...wanted].filter((p) => p >= 1 && p <= last).sort((a, b) => a - b)) {
     if (page - previous > 1) pages.append(el('span', '…', 'gap'));
-    pages.append(pageLink(number.format(page), at(page), page === current, `Page ${page}`));
+    pages.append(pageLink(grouped(page), at(page), page === current, `Page ${page}`));
     previous = page;
   }
   if (current < last) pages.append(pageLink('Next ›', at(current + 1)));

@@ -3,7 +3,7 @@
 // chunks that the browser skips rendering while off screen (content-visibility), so 200,000 lines stay smooth.
 import { AnsiState, applyCarriageReturns, renderLine } from './ansi.js';
 import { apiFetch, describeFailure, errorBody, savedToken, sleep } from './api.js';
-import { formatBytes, number } from './format.js';
+import { formatBytes, grouped } from './format.js';
 import { LogSearch } from './search.js';
 
 const TAIL_LINES = 1000;
@@ -234,8 +234,8 @@ export class LogView {
     this.earlierButton.hidden = true;
     this.banner.hidden = false;
     this.banner.replaceChildren(
-      `To stay responsive the page keeps the last ${number.format(this.maxLines)} lines: `
-      + `${number.format(this.droppedLines)} earlier lines were let go. `,
+      `To stay responsive the page keeps the last ${grouped(this.maxLines)} lines: `
+      + `${grouped(this.droppedLines)} earlier lines were let go. `,
     );
     const link = document.createElement('a');
     link.href = this.panel.querySelector('.download').href;
@@ -253,7 +253,7 @@ export class LogView {
     else {
       this.unseen += added;
       this.newLinesButton.hidden = false;
-      this.newLinesButton.textContent = `${number.format(this.unseen)} new line${this.unseen === 1 ? '' : 's'} ↓`;
+      this.newLinesButton.textContent = `${grouped(this.unseen)} new line${this.unseen === 1 ? '' : 's'} ↓`;
     }
   }
 
@@ -347,7 +347,7 @@ export class LogView {
   showLine(n) {
     const line = this.lineElement(n);
     if (!line) {
-      this.status(`Line ${number.format(n)} is not in this log.`, 'warning');
+      this.status(`Line ${grouped(n)} is not in this log.`, 'warning');
       return;
     }
     for (const old of this.box.querySelectorAll('.line.target')) old.classList.remove('target');
@@ -454,9 +454,9 @@ export class LogView {
   }
 
   describeLoaded() {
-    const parts = [`the loaded ${number.format(this.lines.length)} lines`];
+    const parts = [`the loaded ${grouped(this.lines.length)} lines`];
     if (this.start > 0 && !this.droppedLines) parts.push(`${formatBytes(this.start)} earlier not loaded`);
-    if (this.droppedLines) parts.push(`${number.format(this.droppedLines)} earlier lines let go (download has them)`);
+    if (this.droppedLines) parts.push(`${grouped(this.droppedLines)} earlier lines let go (download has them)`);
     return parts.join('; ');
   }
 }

@@ -1,6 +1,6 @@
 // Search in the loaded lines of one log: every match counted, the ones near the current match highlighted
 // (CSS Custom Highlights: the text nodes stay as they are, so Find and copy see the log unchanged).
-import { number } from './format.js';
+import { grouped } from './format.js';
 
 const KEPT_MATCHES = 200000;   // positions kept for next/previous; counts are always complete
 const HIGHLIGHTED = 2000;      // matches highlighted at once, around the current one
@@ -138,8 +138,8 @@ export class LogSearch {
 
   show(scroll) {
     if (!this.pattern) return;
-    const where = this.current >= 0 ? `match ${number.format(this.current + 1)} of ` : '';
-    this.countText.textContent = `${where}${number.format(this.total)} match${this.total === 1 ? '' : 'es'} in ${this.view.describeLoaded()}`;
+    const where = this.current >= 0 ? `match ${grouped(this.current + 1)} of ` : '';
+    this.countText.textContent = `${where}${grouped(this.total)} match${this.total === 1 ? '' : 'es'} in ${this.view.describeLoaded()}`;
     this.panelCount();
     if (!highlights) return;
     const from = Math.max(0, this.current - HIGHLIGHTED / 2);
