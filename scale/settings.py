@@ -112,12 +112,20 @@ def statement_timeout_ms(seconds):
     return max(1, round(seconds * 1000)) if seconds > 0 else 0
 
 
+# Every read here stops after a page or sums a few rows. On a large table PostgreSQL still plans some with parallel
+# workers, whose start-up was 30-40 ms of a 47 ms page at 10,000,000 executions, or JIT-compiles them (up to a
+# second): neither pays off for such queries (docs/performance.md, "Counts"; docs/operations.md, "Counts").
+PLANNER_OPTIONS = '-c max_parallel_workers_per_gather=0 -c jit=off'
+
+
 def database_settings(url):
     database = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
     if database['ENGINE'] == 'django.db.backends.postgresql':
         options = database.setdefault('OPTIONS', {})
         options['connect_timeout'] = max(1, round(DATABASE_CONNECT_TIMEOUT))
-        options['options'] = f'-c statement_timeout={statement_timeout_ms(DATABASE_STATEMENT_TIMEOUT)}'
+        options['options'] = (
+            f'-c statement_timeout={statement_timeout_ms(DATABASE_STATEMENT_TIMEOUT)} {PLANNER_OPTIONS}'
+        )
     database['ENGINE'] = _INSTRUMENTED_ENGINES.get(database['ENGINE'], database['ENGINE'])
     return database
 

@@ -143,3 +143,18 @@ def load_the_application(**env):
 )
 def test_an_open_api_in_production_is_a_warning_at_start_up(env, warned):
     assert ('"event": "api_open"' in load_the_application(**env)) == warned
+
+
+@pytest.mark.django_db
+def test_postgresql_sessions_plan_without_parallel_workers_or_jit():
+    from django.db import connection
+
+    if connection.vendor != 'postgresql':
+        pytest.skip('runs in the PostgreSQL pass')
+    with connection.cursor() as cursor:
+        cursor.execute('SHOW max_parallel_workers_per_gather')
+        assert cursor.fetchone()[0] == '0'
+        cursor.execute('SHOW jit')
+        assert cursor.fetchone()[0] == 'off'
+        cursor.execute('SHOW statement_timeout')
+        assert cursor.fetchone()[0] != '0'
