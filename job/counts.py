@@ -4,7 +4,9 @@ a few rows per (status, job type, node) instead of a scan; other filters (the ti
 filtered rows as before.
 
 `count_sql` gives the count as one scalar subquery, so the caller can read it in the same statement (and snapshot)
-as the lists' version; `sizes_sql` gives it with the sizes that say how the page is cheaper found (`GroupSizes`).
+as the lists' version; `sizes_sql` gives it with the sizes that say how the page is cheaper found (`GroupSizes`),
+and with the ids of the job types the job type filters select, so the page can filter on `job.job_type_id`, whose
+statistics PostgreSQL has, instead of joining `job_type` for a name or category.
 `missing_triggers` says when the groups cannot be trusted (/readyz).
 """
 
@@ -12,6 +14,8 @@ import importlib
 from dataclasses import dataclass
 
 from django.db import connections
+
+from job.filtersets import JOB_TYPE_FILTERS  # columns of the execution's job or its type
 
 # What the migration created is named there, once.
 counting = importlib.import_module('job.migrations.0005_execution_group_counts')
@@ -28,7 +32,12 @@ GROUP_COLUMNS = {
     'job_type_category': 'counted_type.category',
 }
 _EXECUTION_FILTERS = ('status', 'node_id')  # columns of job_exe
-_JOB_FILTERS = ('job_type_id', 'job_type_name', 'job_type_category')  # columns of the execution's job or its type
+# Filter name -> the column of a job type it compares, to select the job types themselves.
+_JOB_TYPE_COLUMNS = {
+    'job_type_id': 'selected_type.id',
+    'job_type_name': 'selected_type.name',
+    'job_type_category': 'selected_type.category',
+}
 
 
 def count_sql(alias, filters):
@@ -43,8 +52,9 @@ def count_sql(alias, filters):
 
 
 def sizes_sql(alias, filters):
-    """(sql, params) of a scalar subquery giving these filters' `GroupSizes` as an array, or None when the groups
-    cannot answer (as `count_sql`)."""
+    """(sql, params) of a scalar subquery giving these filters' `GroupSizes` as an array (read it with
+    `GroupSizes.read`), or None when the groups cannot answer (as `count_sql`). With a job type filter, the array
+    ends with the ids of the job types the job type filters select, read in the same snapshot as the count."""
 
     def sizes(executions):
         count = executions(GROUP_COLUMNS)
@@ -56,16 +66,17 @@ def sizes_sql(alias, filters):
         # the 500,000 FAILED with the 250,000 of a node cost more than walking), or the executions of the job types.
         used = [name for name in _EXECUTION_FILTERS if filters.get(name)]
         by_execution = ' + '.join(executions([name]) for name in used) if used else executions(())
-        fetched = [by_execution, executions(_JOB_FILTERS)]
+        fetched = [by_execution, executions(JOB_TYPE_FILTERS)]
         return [count, walked, f'LEAST({", ".join(fetched)})']
 
-    return _groups_sql(alias, filters, sizes)
+    return _groups_sql(alias, filters, sizes, with_job_types=True)
 
 
-def _groups_sql(alias, filters, sums):
+def _groups_sql(alias, filters, sums, with_job_types=False):
     """(sql, params) of a scalar subquery over the groups: the bigint `sums(executions)` gives (an array when it
     gives more than one), where `executions(names)` is the SQL of the executions that the filters among `names`
-    select (all executions when none of them is used). None when the groups cannot answer."""
+    select (all executions when none of them is used), followed `with_job_types` by the ids of the job types the
+    job type filters select, when one is used. None when the groups cannot answer."""
     if connections[alias].vendor != 'postgresql':
         return None
     used = {name: values for name, values in filters.items() if values not in (None, [], ())}
@@ -73,12 +84,16 @@ def _groups_sql(alias, filters, sums):
         return None
     params = []
 
-    def executions(names):
+    def matches(columns, names):
         conditions = []
         for name in names:
             if name in used:
-                conditions.append(f'{GROUP_COLUMNS[name]} IN ({", ".join(["%s"] * len(used[name]))})')
+                conditions.append(f'{columns[name]} IN ({", ".join(["%s"] * len(used[name]))})')
                 params.extend(used[name])
+        return conditions
+
+    def executions(names):
+        conditions = matches(GROUP_COLUMNS, names)
         selected = f' FILTER (WHERE {" AND ".join(conditions)})' if conditions else ''
         return f'COALESCE(SUM(counted.executions){selected}, 0)'
 
@@ -86,8 +101,12 @@ def _groups_sql(alias, filters, sums):
     selected = (
         f'CAST({columns[0]} AS BIGINT)' if len(columns) == 1 else f'CAST(ARRAY[{", ".join(columns)}] AS BIGINT[])'
     )
+    if with_job_types and any(name in JOB_TYPE_FILTERS for name in used):
+        conditions = matches(_JOB_TYPE_COLUMNS, JOB_TYPE_FILTERS)
+        ids = f'SELECT selected_type.id FROM job_type selected_type WHERE {" AND ".join(conditions)}'
+        selected = f'{selected} || CAST(ARRAY({ids} ORDER BY selected_type.id) AS BIGINT[])'
     join = ''
-    if any(name in _JOB_FILTERS for name in used):
+    if any(name in JOB_TYPE_FILTERS for name in used):
         # Names and categories are read now, so renaming a job type moves nothing.
         join = ' JOIN job_type counted_type ON counted_type.id = counted.job_type_id'
     return f'SELECT {selected} FROM {COUNT_TABLE} counted{join}', params
@@ -103,6 +122,14 @@ class GroupSizes:
     count: int
     walked: int
     fetched: int
+    job_type_ids: tuple = None  # the job types the job type filters select; None without a job type filter
+
+    @classmethod
+    def read(cls, values, filters):
+        """The sizes from the array of `sizes_sql` for these `filters`."""
+        count, walked, fetched, *job_type_ids = values
+        uses_job_types = any(filters.get(name) for name in JOB_TYPE_FILTERS)
+        return cls(count, walked, fetched, tuple(job_type_ids) if uses_job_types else None)
 
     def sorts_matches(self, end):
         """True when finding the first `end` matching rows by walking the ordering index, checking each row, is

@@ -3,11 +3,14 @@ matching rows are too rare for that walk to end soon, by sorting the matches the
 (job.counts.GroupSizes, scale.filters.unindexed). Either way the answer is the same, in two statements."""
 
 import json
+import re
 
 import pytest
 from django.db import connection
+from django.http import QueryDict
 
 from job.counts import GroupSizes, sizes_sql
+from job.filtersets import JobExecutionFilterSet
 from job.models import JobExecution
 from job.tests.factories import make_job, make_job_type, make_node
 from job.views import JobExecutionViewSet
@@ -54,7 +57,13 @@ def world(db):
     return {'rare': rare.id, 'common': types[3].id, 'node': nodes[0]}
 
 
-RARE = ['job_type_id={rare}', 'status=FAILED&node_id={node}&job_type_id={rare}']
+RARE = [
+    'job_type_id={rare}',
+    'status=FAILED&node_id={node}&job_type_id={rare}',
+    'job_type_name=rare',
+    'job_type_name=rare&node_id={node}',
+    'status=FAILED&job_type_category=vector',
+]
 # The page walks the ordering index; the planner's own plan is checked for those of WALKED.
 COMMON = ['', 'page_size=1000', 'status=COMPLETED', 'page=150&page_size=100', 'job_type_id={common}']
 WALKED = ['', 'page_size=1000', 'status=COMPLETED']
@@ -160,3 +169,49 @@ def test_the_walk_is_chosen_while_it_is_expected_to_visit_fewer_rows_than_the_fe
     assert not sizes.sorts_matches(10) and not sizes.sorts_matches(20)
     assert sizes.sorts_matches(21)
     assert GroupSizes(count=0, walked=10, fetched=0).sorts_matches(1)
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    'query',
+    [
+        'job_type_name=rare',
+        'status=FAILED&job_type_name=rare&node_id={node}',
+        'job_type_category=vector',
+        'job_type_name=type-3&job_type_category=raster&order=-job_type__name',
+        'job_type_id={common}&job_type_name=type-3',
+    ],
+)
+def test_the_page_filters_on_the_ids_of_the_job_types_the_count_selected(world, api, django_assert_num_queries, query):
+    response, sql = page_statement(api, query.format(**world), django_assert_num_queries)
+    selected = world['rare'] if 'rare' in query or 'vector' in query else world['common']
+    assert re.search(rf'"job_type_id" IN \({selected}\)', sql), sql
+    assert not re.search(r'"(name|category)" IN', sql), sql
+    assert json.loads(response.content)['results'], 'an empty page would prove nothing'
+
+
+@pytest.mark.parametrize(
+    'query',
+    [
+        'job_type_name=type-1&job_type_category=raster',
+        'job_type_id={common}&job_type_id={rare}&job_type_category=raster&status=FAILED',
+        'job_type_name=rare&job_type_name=type-2&node_id={node}&page=2&page_size=30',
+        'job_type_category=vector&job_type_category=raster&order=job_type__name,-id&page_size=500',
+    ],
+)
+def test_the_page_by_job_type_ids_holds_the_rows_of_the_filters(world, api, query):
+    query = query.format(**world)
+    answer = api.get(f'/job-executions/?{query}').json()
+    filterset = JobExecutionFilterSet(QueryDict(query), queryset=JobExecution.objects.all())
+    assert filterset.is_valid()
+    page, size = int(filterset.data.get('page', 1)), int(filterset.data.get('page_size', 100))
+    expected = list(filterset.qs.values_list('id', flat=True)[(page - 1) * size : page * size])
+    assert answer['count'] == filterset.qs.count()
+    assert [row['id'] for row in answer['results']] == expected != []
+
+
+@pytest.mark.parametrize('query', ['job_type_name=none', 'job_type_id={rare}&job_type_category=raster'])
+def test_job_type_filters_selecting_no_job_type_answer_an_empty_list(world, api, django_assert_num_queries, query):
+    with django_assert_num_queries(1):  # a count of 0 has no page to read
+        answer = api.get(f'/job-executions/?{query.format(**world)}').json()
+    assert answer['count'] == 0 and answer['results'] == []
