@@ -8,6 +8,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from django.db import connection
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -146,11 +147,8 @@ def test_an_open_api_in_production_is_a_warning_at_start_up(env, warned):
 
 
 @pytest.mark.django_db
+@pytest.mark.skipif(connection.vendor != 'postgresql', reason='session settings of PostgreSQL connections')
 def test_postgresql_sessions_plan_without_parallel_workers_or_jit():
-    from django.db import connection
-
-    if connection.vendor != 'postgresql':
-        pytest.skip('runs in the PostgreSQL pass')
     with connection.cursor() as cursor:
         cursor.execute('SHOW max_parallel_workers_per_gather')
         assert cursor.fetchone()[0] == '0'
