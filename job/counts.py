@@ -5,23 +5,26 @@ filtered rows as before.
 
 `count_sql` gives the count as one scalar subquery, so the caller can read it in the same statement (and snapshot)
 as the lists' version; `sizes_sql` gives it with the sizes that say how the page is cheaper found (`GroupSizes`),
-and with the ids of the job types the job type filters select, so the page can filter on `job.job_type_id`, whose
-statistics PostgreSQL has, instead of joining `job_type` for a name or category.
+and with the ids of the job types the job type filters select, so the page can filter on each execution's own
+`job_type_id` (kept by the triggers of migration job/0007), whose statistics PostgreSQL has, instead of joining
+`job` and `job_type` for a name or category.
 `missing_triggers` says when the groups cannot be trusted (/readyz).
 """
 
 import importlib
 from dataclasses import dataclass
 
-from django.db import connections
+from django.db import connections, transaction
 
 from job.filtersets import JOB_TYPE_FILTERS  # columns of the execution's job or its type
 
-# What the migration created is named there, once.
+# What the migrations created is named there, once.
 counting = importlib.import_module('job.migrations.0005_execution_group_counts')
+job_types = importlib.import_module('job.migrations.0007_execution_job_type')
 
 COUNT_TABLE = counting.COUNT_TABLE
-TRIGGERS = counting.TRIGGERS
+# The groups, and each execution's job type (job_exe.job_type_id), which the page filters on.
+TRIGGERS = counting.TRIGGERS + job_types.TRIGGERS
 
 # Filter name -> the column of a group (or of its job type) it compares.
 GROUP_COLUMNS = {
@@ -66,8 +69,8 @@ def sizes_sql(alias, filters):
         # the 500,000 FAILED with the 250,000 of a node cost more than walking), or the executions of the job types.
         used = [name for name in _EXECUTION_FILTERS if filters.get(name)]
         by_execution = ' + '.join(executions([name]) for name in used) if used else executions(())
-        fetched = [by_execution, executions(JOB_TYPE_FILTERS)]
-        return [count, walked, f'LEAST({", ".join(fetched)})']
+        # The executions of the job types selected: one type's lie along job_exe_type_modified_id (GroupSizes.read).
+        return [count, walked, by_execution, executions(JOB_TYPE_FILTERS)]
 
     return _groups_sql(alias, filters, sizes, with_job_types=True)
 
@@ -116,8 +119,9 @@ def _groups_sql(alias, filters, sums, with_job_types=False):
 class GroupSizes:
     """What the groups tell about a list before its page is read: `count`, the rows its filters select; `walked`,
     the rows an index in the list's order holds in the range those filters can bound (one status, one node, or
-    both, else the whole table); `fetched`, the index entries the filters' own indexes give (the rows of each status and node
-    filtered on, summed, or their job types' executions, whichever are fewer)."""
+    both, or one job type, whichever is fewest, else the whole table); `fetched`, the index entries the filters' own
+    indexes give (the rows of each status and node filtered on, summed, or their job types' executions, whichever
+    are fewer)."""
 
     count: int
     walked: int
@@ -127,9 +131,12 @@ class GroupSizes:
     @classmethod
     def read(cls, values, filters):
         """The sizes from the array of `sizes_sql` for these `filters`."""
-        count, walked, fetched, *job_type_ids = values
-        uses_job_types = any(filters.get(name) for name in JOB_TYPE_FILTERS)
-        return cls(count, walked, fetched, tuple(job_type_ids) if uses_job_types else None)
+        count, walked, by_execution, of_job_types, *job_type_ids = values
+        if not any(filters.get(name) for name in JOB_TYPE_FILTERS):
+            return cls(count, walked, min(by_execution, of_job_types))
+        if len(job_type_ids) == 1:  # job_exe_type_modified_id holds that type's executions in the list's order
+            walked = min(walked, of_job_types)
+        return cls(count, walked, min(by_execution, of_job_types), tuple(job_type_ids))
 
     def sorts_matches(self, end):
         """True when finding the first `end` matching rows by walking the ordering index, checking each row, is
@@ -163,8 +170,14 @@ def missing_triggers(alias):
 
 
 def recount(alias):
-    """Counts every execution again from the tables (after a restore or a TRUNCATE without triggers); Scale's
-    writes wait for it. Returns the number of executions."""
-    with connections[alias].cursor() as cursor:
+    """Sets each execution's job type from its job and counts every execution again from the tables (after a restore
+    or a TRUNCATE without triggers); Scale's writes wait for the count. Returns the number of executions."""
+    with transaction.atomic(using=alias), connections[alias].cursor() as cursor:
+        # Locked before anything is written here, so a writer never holds a row this waits for while waiting itself.
+        cursor.execute('LOCK TABLE job_exe, job IN SHARE MODE')
+        cursor.execute('SELECT api_fill_execution_job_types(0, %s)', [MAX_BIGINT])
         cursor.execute('SELECT api_recount_executions()')
         return cursor.fetchone()[0]
+
+
+MAX_BIGINT = 2**63 - 1

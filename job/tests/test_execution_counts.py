@@ -1,7 +1,7 @@
 """The per-group execution counts (job.counts, migration job/0005) against COUNT(*), on PostgreSQL: random writes
 from several connections, committed and rolled back, interleaved in open transactions; after every step each group
-(status, job type, node) holds exactly the executions the tables hold, so every filter combination's count is
-exact, and the counts of the list's own filters equal the filter set's."""
+(status, job type, node) holds exactly the executions the tables hold, and each execution's own job type (migration
+job/0007, what the page filters on) is its job's, so every filter combination's count and rows are exact."""
 
 import contextlib
 import io
@@ -15,7 +15,7 @@ from django.http import QueryDict
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from job.counts import COUNT_TABLE, count_sql, grouped_count, missing_triggers, recount
+from job.counts import COUNT_TABLE, count_sql, grouped_count, job_types, missing_triggers, recount
 from job.filtersets import JobExecutionFilterSet
 from job.models import JobExecution
 from job.tests.factories import make_job, make_job_type, make_node
@@ -72,6 +72,7 @@ writes = st.one_of(
     st.tuples(st.just('node'), st.integers(0, 1), st.integers(-1, 2), st.integers(0, 3)),
     st.tuples(st.just('delete'), st.integers(0, 1), st.integers(0, 2)),
     st.tuples(st.just('job_type'), st.integers(0, 1), st.integers(0, 3)),
+    st.tuples(st.just('execution_job_type'), st.integers(0, 1), st.integers(0, 3), st.integers(0, 3)),
     st.tuples(st.just('noop_update'), st.integers(0, 1)),
 )
 
@@ -110,6 +111,14 @@ def apply(raw, world, writer, write):
     elif kind == 'job_type':
         [type_index] = rest
         run(raw, 'UPDATE job SET job_type_id = %s WHERE id = %s', [world['types'][type_index], job])
+    elif kind == 'execution_job_type':  # a writer setting an execution's job type itself, maybe not its job's
+        type_index, limit = rest
+        run(
+            raw,
+            'UPDATE job_exe SET job_type_id = %s WHERE id IN '
+            '(SELECT id FROM job_exe WHERE job_id = %s ORDER BY id LIMIT %s)',
+            [world['types'][type_index], job, limit],
+        )
     else:
         run(raw, 'UPDATE job_exe SET last_modified = now() WHERE job_id = %s', [job])
 
@@ -132,8 +141,19 @@ def groups_from_counts():
         return {row[:3]: row[3] for row in cursor.fetchall()}
 
 
+def executions_of_another_job_type():
+    """Ids of the executions whose job_type_id is not their job's type."""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            'SELECT e.id FROM job_exe e LEFT JOIN job j ON j.id = e.job_id '
+            'WHERE e.job_type_id IS DISTINCT FROM j.job_type_id ORDER BY e.id'
+        )
+        return [row[0] for row in cursor.fetchall()]
+
+
 def assert_exact():
     assert groups_from_counts() == groups_from_tables()
+    assert executions_of_another_job_type() == []
 
 
 def filter_cases(world):
@@ -338,11 +358,26 @@ def test_a_restore_without_triggers_is_repaired_by_a_recount(world):
         run(raw, 'SET session_replication_role = replica')  # as pg_restore --disable-triggers writes
         run(raw, INSERT, [world['jobs'][1], 'COMPLETED', world['nodes'][2], 7])
     assert groups_from_counts() != groups_from_tables()
+    assert len(executions_of_another_job_type()) == 7  # no trigger gave them their job's type
     out = io.StringIO()
     call_command('recount_executions', stdout=out)
     assert out.getvalue() == f'{JobExecution.objects.count()} executions counted.\n'
     assert_exact()
     assert recount('default') == 7
+
+
+def test_an_execution_written_with_another_job_type_gets_its_jobs(world):
+    job, other_type = world['jobs'][0], world['types'][1]
+    assert job_type_of(job) != other_type
+    with raw_connection() as raw:
+        run(
+            raw,
+            INSERT.replace('(job_id,', '(job_type_id, job_id,').replace('SELECT %s', 'SELECT %s, %s'),
+            [other_type, job, 'QUEUED', None, 2],
+        )
+        run(raw, 'UPDATE job_exe SET job_type_id = %s, status = %s', [other_type, 'RUNNING'])
+    assert JobExecution.objects.filter(job_id=job).count() == 2
+    assert_exact()
 
 
 def test_renaming_a_job_type_moves_its_count_to_the_new_name(world):
@@ -363,11 +398,17 @@ def test_every_counting_trigger_is_reported_missing_when_dropped_or_disabled(wor
     with connection.cursor() as cursor:
         cursor.execute('ALTER TABLE job_exe DISABLE TRIGGER api_execution_count_update')
         cursor.execute('DROP TRIGGER api_execution_count_job_type ON job')
+        cursor.execute('ALTER TABLE job_exe DISABLE TRIGGER api_execution_job_type_insert')
     try:
-        assert missing_triggers('default') == ['job_exe.api_execution_count_update', 'job.api_execution_count_job_type']
+        assert missing_triggers('default') == [
+            'job_exe.api_execution_count_update',
+            'job.api_execution_count_job_type',
+            'job_exe.api_execution_job_type_insert',
+        ]
     finally:
         with connection.cursor() as cursor:
             cursor.execute('ALTER TABLE job_exe ENABLE TRIGGER api_execution_count_update')
+            cursor.execute('ALTER TABLE job_exe ENABLE TRIGGER api_execution_job_type_insert')
             cursor.execute(
                 'CREATE TRIGGER api_execution_count_job_type AFTER UPDATE ON job FOR EACH ROW '
                 'WHEN (OLD.job_type_id IS DISTINCT FROM NEW.job_type_id) '
@@ -385,7 +426,26 @@ def test_the_migration_counts_the_executions_already_there_and_reverses_cleanly(
             run(raw, INSERT, [world['jobs'][1], 'QUEUED', None, 2])
     finally:
         call_command('migrate', 'job', verbosity=0)
-    assert groups_from_tables() and groups_from_counts() == groups_from_tables()
+    assert groups_from_tables()
+    assert_exact()
+    assert missing_triggers('default') == []
+
+
+def test_the_job_type_migration_fills_the_executions_already_there_batch_by_batch(world, monkeypatch):
+    call_command('migrate', 'job', '0006', verbosity=0)
+    try:
+        columns = [
+            column.name for column in connection.introspection.get_table_description(connection.cursor(), 'job_exe')
+        ]
+        assert 'job_type_id' not in columns
+        with raw_connection() as raw:
+            run(raw, INSERT, [world['jobs'][0], 'RUNNING', world['nodes'][0], 3])
+            run(raw, INSERT, [world['jobs'][1], 'QUEUED', None, 2])
+    finally:
+        monkeypatch.setattr(job_types, 'FILL_BATCH', 2)  # the 5 executions take 3 batches
+        call_command('migrate', 'job', verbosity=0)
+    assert JobExecution.objects.exclude(job_type=None).count() == 5
+    assert_exact()
     assert missing_triggers('default') == []
 
 

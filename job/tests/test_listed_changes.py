@@ -11,7 +11,7 @@ from django.db import connection
 from error.models import Error
 from job.models import Job, JobExecution, JobType, JobTypeRevision, ListedChange, TriggerEvent
 from job.selectors import listed_changes
-from job.tests.factories import make_full_execution
+from job.tests.factories import make_error, make_full_execution, make_job, make_node
 from node.models import Node
 
 postgresql_only = pytest.mark.skipif(connection.vendor != 'postgresql', reason='PostgreSQL triggers and roles')
@@ -186,13 +186,29 @@ def test_writers_never_wait_for_each_other_on_the_change_table(execution):
     assert changes() == before + 151
 
 
+SCALES_INSERT = """
+INSERT INTO job_exe (job_id, status, command_arguments, timeout, environment, requires_cleanup, results_manifest,
+                     results, created, queued, last_modified)
+SELECT job_id, 'QUEUED', command_arguments, timeout, environment, requires_cleanup, results_manifest, results, created,
+       queued, last_modified
+FROM job_exe WHERE id = %s
+"""
+
+
 @pytest.mark.django_db(transaction=True)
 def test_the_migration_reverses_cleanly_for_scales_writers():
     """Rolled back, no trigger is left behind to fail Scale's writes; migrated again, writes are counted again."""
+    written = make_full_execution()
     call_command('migrate', 'job', '0003', verbosity=0)
     try:
         assert ListedChange._meta.db_table not in connection.introspection.table_names()
-        make_full_execution().save()
+        # As Scale writes, with the columns of its own schema (the model has one more since job/0007).
+        make_job(error=make_error())
+        make_node()
+        with connection.cursor() as cursor:
+            cursor.execute(SCALES_INSERT, [written.pk])
+            cursor.execute('UPDATE job_exe SET status = %s WHERE job_id = %s', ['CANCELED', written.job_id])
+            cursor.execute('DELETE FROM job_exe WHERE id = %s', [written.pk])
     finally:
         call_command('migrate', verbosity=0)  # node and error count through job/0004 too
     before = changes()

@@ -43,26 +43,34 @@ def insert(jobs, nodes, status, n, step):
 
 @pytest.fixture
 def world(db):
-    """21,000 executions of 4 job types over 4 nodes, 1,000 of them failed, and 40 more of the job type `rare`,
-    failed on `node`; analyzed, as autovacuum would leave them."""
+    """21,000 executions of 4 job types over 4 nodes, 1,000 of them failed, and 40 more of the job type `rare` and
+    20 of its second version `rare2`, failed on `node`; analyzed, as autovacuum would leave them."""
     types = [make_job_type(name=f'type-{i}', category='raster') for i in range(4)]
     nodes = [make_node().id for _ in range(4)]
     jobs = [make_job(job_type=types[i % 4]).id for i in range(8)]
     insert(jobs, nodes, 'COMPLETED', 20_000, 1)
     insert(jobs, nodes, 'FAILED', 960, 20.3)
-    rare = make_job_type(name='rare', category='vector')
+    rare = make_job_type(name='rare', version='1', category='vector')
     insert([make_job(job_type=rare).id], [nodes[0]], 'FAILED', 40, 7.7)
+    rare2 = make_job_type(name='rare', version='2', category='vector')
+    insert([make_job(job_type=rare2).id], [nodes[0]], 'FAILED', 20, 13.1)
     with connection.cursor() as cursor:
         cursor.execute('ANALYZE job_exe' if connection.vendor == 'postgresql' else 'ANALYZE')
-    return {'rare': rare.id, 'common': types[3].id, 'node': nodes[0]}
+    return {'rare': rare.id, 'rare2': rare2.id, 'common': types[3].id, 'node': nodes[0]}
 
 
+# Rare, and of two job types: no index holds their rows in the list's order.
 RARE = [
-    'job_type_id={rare}',
-    'status=FAILED&node_id={node}&job_type_id={rare}',
     'job_type_name=rare',
     'job_type_name=rare&node_id={node}',
     'status=FAILED&job_type_category=vector',
+    'job_type_id={rare}&job_type_id={rare2}&status=FAILED',
+]
+# One job type: its executions lie in the list's order along job_exe_type_modified_id, however deep the page.
+ONE_JOB_TYPE = [
+    'job_type_id={rare}',
+    'status=FAILED&node_id={node}&job_type_id={rare}',
+    'job_type_id={common}&page=50&page_size=100',
 ]
 # The page walks the ordering index; the planner's own plan is checked for those of WALKED.
 COMMON = ['', 'page_size=1000', 'status=COMPLETED', 'page=150&page_size=100', 'job_type_id={common}']
@@ -118,7 +126,18 @@ def test_common_lists_are_found_as_before(world, api, django_assert_num_queries,
         assert page_ids_plan(sql)['Node Type'] != 'Sort'
 
 
-@pytest.mark.parametrize('query', [*RARE, *COMMON, 'order=-node__hostname&status=FAILED&page=2&page_size=7'])
+@postgresql_only
+@pytest.mark.parametrize('query', ONE_JOB_TYPE)
+def test_one_job_type_is_walked_along_its_own_index(world, api, django_assert_num_queries, query):
+    _, sql = page_statement(api, query.format(**world), django_assert_num_queries)
+    assert 'COALESCE' not in sql  # walked, even 5,000 rows deep: the walk passes only that type's executions
+    if 'rare' in query:  # at this size the planner reads a common type's by itself
+        assert 'job_exe_type_modified_id' in {node.get('Index Name') for node in nodes(page_ids_plan(sql))}
+
+
+@pytest.mark.parametrize(
+    'query', [*RARE, *ONE_JOB_TYPE, *COMMON, 'order=-node__hostname&status=FAILED&page=2&page_size=7']
+)
 def test_sorting_the_matches_answers_the_same_bytes(world, api, django_assert_num_queries, monkeypatch, query):
     query = query.format(**world)
     monkeypatch.setattr(JobExecutionViewSet, 'sorts_matches', lambda self, end: False)
@@ -135,18 +154,20 @@ def test_sorting_the_matches_answers_the_same_bytes(world, api, django_assert_nu
     'filters',
     [
         {},
-        {'node_id': 'node'},
-        {'status': 'FAILED', 'node_id': 'node'},
-        {'job_type_id': 'rare'},
-        {'status': 'FAILED', 'node_id': 'node', 'job_type_id': 'rare'},
+        {'node_id': ['node']},
+        {'status': ['FAILED'], 'node_id': ['node']},
+        {'job_type_id': ['rare']},
+        {'job_type_id': ['rare', 'rare2']},
+        {'status': ['FAILED'], 'node_id': ['node'], 'job_type_id': ['rare']},
+        {'status': ['FAILED'], 'node_id': ['node'], 'job_type_id': ['common', 'rare2']},
     ],
 )
 def test_the_groups_size_the_walk_and_the_fetch(world, filters):
-    filters = {name: [world.get(value, value)] for name, value in filters.items()}
+    filters = {name: [world.get(value, value) for value in values] for name, values in filters.items()}
     sql, params = sizes_sql('default', filters)
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        sizes = GroupSizes(*cursor.fetchone()[0])
+        sizes = GroupSizes.read(cursor.fetchone()[0], filters)
 
     def rows(*names):
         return JobExecution.objects.filter(
@@ -154,10 +175,12 @@ def test_the_groups_size_the_walk_and_the_fetch(world, filters):
         ).count()
 
     assert sizes.count == rows(*filters)
-    assert sizes.walked == rows('status', 'node_id')  # along the index that leads with those of them filtered on
+    # Along the index that leads with the status and node filtered on, or with the one job type selected.
+    one_job_type = len(filters.get('job_type_id', ())) == 1
+    assert sizes.walked == min(rows('status', 'node_id'), rows('job_type_id') if one_job_type else rows())
     by_execution = sum(rows(name) for name in ('status', 'node_id') if name in filters) or rows()
     assert sizes.fetched == min(by_execution, rows('job_type_id'))
-    assert sizes.sorts_matches(100) == (filters.get('job_type_id') == [world['rare']])
+    assert sizes.job_type_ids == (tuple(sorted(filters['job_type_id'])) if 'job_type_id' in filters else None)
 
 
 LOOKUPS = {'status': 'status__in', 'node_id': 'node_id__in', 'job_type_id': 'job__job_type_id__in'}
@@ -184,9 +207,12 @@ def test_the_walk_is_chosen_while_it_is_expected_to_visit_fewer_rows_than_the_fe
 )
 def test_the_page_filters_on_the_ids_of_the_job_types_the_count_selected(world, api, django_assert_num_queries, query):
     response, sql = page_statement(api, query.format(**world), django_assert_num_queries)
-    selected = world['rare'] if 'rare' in query or 'vector' in query else world['common']
-    assert re.search(rf'"job_type_id" IN \({selected}\)', sql), sql
-    assert not re.search(r'"(name|category)" IN', sql), sql
+    rare = 'rare' in query or 'vector' in query
+    selected = f'{world["rare"]}, {world["rare2"]}' if rare else world['common']
+    page_ids = sql[sql.index('(SELECT') :]
+    # On each execution's own job type, with no join to the job or its type.
+    assert re.search(rf'U0\."job_type_id" IN \({selected}\)', page_ids), page_ids
+    assert not re.search(r'"job"\."job_type_id" IN', page_ids) and not re.search(r'"(name|category)" IN', sql), sql
     assert json.loads(response.content)['results'], 'an empty page would prove nothing'
 
 

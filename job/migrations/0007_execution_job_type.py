@@ -1,0 +1,176 @@
+"""Each execution's job type kept beside it, in `job_exe.job_type_id` as Scale 5 keeps it, so that a list filtered
+by job type finds its page along an index in its own order (docs/performance.md, "Each execution's job type").
+
+On PostgreSQL, triggers keep the column equal to the job's type whoever writes: set from the job when an execution
+is inserted or moved to another job (or written with another type), and from `job` when a job is inserted after its
+executions or changes type. Then the executions already there are filled in batches, each its own transaction, so
+Scale's writers never wait long; the indexes are built last, without holding writes (CONCURRENTLY). This migration
+is therefore not atomic: it commits as it goes.
+
+On SQLite (development) the column stays empty: lists there filter through the job, as before.
+"""
+
+from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
+from django.db import migrations, models, transaction
+
+# (table, trigger name): what /readyz checks with the counting triggers (job.counts.missing_triggers).
+TRIGGERS = (
+    ('job_exe', 'api_execution_job_type_insert'),
+    ('job_exe', 'api_execution_job_type_update'),
+    ('job', 'api_execution_job_type_job_insert'),
+    ('job', 'api_execution_job_type_job_type'),
+)
+
+# Runs as the writer: it only reads `job` and sets the row being written.
+EXECUTION_FUNCTION = """
+CREATE FUNCTION api_set_execution_job_type() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, {schema} AS $$
+BEGIN
+    -- NULL while the job is not there yet (foreign keys are checked at commit): its insert trigger fills it.
+    NEW.job_type_id := (SELECT job_type_id FROM job WHERE id = NEW.job_id);
+    RETURN NEW;
+END
+$$;
+"""
+
+# A job inserted after its executions gives them its type; a job whose type changes moves its executions along.
+# Scale inserts jobs before their executions and never changes a job's type: one index probe per inserted job.
+JOB_FUNCTION = """
+CREATE FUNCTION api_set_job_executions_type() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, {schema} AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        UPDATE job_exe e SET job_type_id = j.job_type_id FROM new_jobs j
+        WHERE e.job_id = j.id AND e.job_type_id IS DISTINCT FROM j.job_type_id;
+    ELSE
+        UPDATE job_exe SET job_type_id = NEW.job_type_id WHERE job_id = NEW.id;
+    END IF;
+    RETURN NULL;
+END
+$$;
+"""
+
+# The executions in an id range whose column differs from their job's type, set right; returns how many. The
+# backfill below, and manage.py recount_executions after a restore made without triggers (job.counts.recount).
+FILL_FUNCTION = """
+CREATE FUNCTION api_fill_execution_job_types(first_id bigint, last_id bigint) RETURNS bigint
+LANGUAGE sql SET search_path = pg_catalog, {schema} AS $$
+    WITH filled AS (
+        UPDATE job_exe e SET job_type_id = j.job_type_id FROM job j
+        WHERE e.id BETWEEN first_id AND last_id AND j.id = e.job_id AND e.job_type_id IS DISTINCT FROM j.job_type_id
+        RETURNING 1)
+    SELECT count(*) FROM filled
+$$;
+"""
+
+CREATE_TRIGGERS = """
+CREATE TRIGGER api_execution_job_type_insert BEFORE INSERT ON job_exe
+    FOR EACH ROW EXECUTE FUNCTION api_set_execution_job_type();
+CREATE TRIGGER api_execution_job_type_update BEFORE UPDATE ON job_exe FOR EACH ROW
+    WHEN (OLD.job_id IS DISTINCT FROM NEW.job_id OR OLD.job_type_id IS DISTINCT FROM NEW.job_type_id)
+    EXECUTE FUNCTION api_set_execution_job_type();
+CREATE TRIGGER api_execution_job_type_job_insert AFTER INSERT ON job
+    REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION api_set_job_executions_type();
+CREATE TRIGGER api_execution_job_type_job_type AFTER UPDATE ON job
+    FOR EACH ROW WHEN (OLD.job_type_id IS DISTINCT FROM NEW.job_type_id)
+    EXECUTE FUNCTION api_set_job_executions_type();
+"""
+
+FUNCTIONS = (
+    'api_set_execution_job_type()',
+    'api_set_job_executions_type()',
+    'api_fill_execution_job_types(bigint, bigint)',
+)
+
+FILL_BATCH = 50_000  # executions per transaction: each holds its rows' locks for a second or so
+
+
+def install(apps, schema_editor):
+    connection = schema_editor.connection
+    if connection.vendor != 'postgresql':
+        return
+    with transaction.atomic(using=connection.alias):
+        with connection.cursor() as cursor:
+            cursor.execute('SELECT current_schema()')
+            schema = schema_editor.quote_name(cursor.fetchone()[0])
+        for function in (EXECUTION_FUNCTION, JOB_FUNCTION, FILL_FUNCTION):
+            schema_editor.execute(function.format(schema=schema))
+        schema_editor.execute(CREATE_TRIGGERS)
+
+
+def fill(apps, schema_editor):
+    """The executions written before the triggers, batch by batch (the triggers keep every later write right)."""
+    connection = schema_editor.connection
+    if connection.vendor != 'postgresql':
+        return
+    with connection.cursor() as cursor:
+        cursor.execute('SELECT min(id), max(id) FROM job_exe')
+        first, last = cursor.fetchone()
+        for start in range(first or 0, (last or -1) + 1, FILL_BATCH):
+            cursor.execute('SELECT api_fill_execution_job_types(%s, %s)', [start, start + FILL_BATCH - 1])
+
+
+def remove(apps, schema_editor):
+    if schema_editor.connection.vendor != 'postgresql':
+        return
+    for table, trigger in TRIGGERS:
+        schema_editor.execute(f'DROP TRIGGER IF EXISTS {trigger} ON "{table}"')
+    for function in FUNCTIONS:
+        schema_editor.execute(f'DROP FUNCTION IF EXISTS {function}')
+
+
+def concurrently_on_postgresql(concurrent, plain):
+    """`concurrent` (an index operation of contrib.postgres) on PostgreSQL, so Scale keeps writing while the index
+    is built; `plain` elsewhere."""
+
+    class Operation(concurrent):
+        def database_forwards(self, app_label, schema_editor, from_state, to_state):
+            chosen = concurrent if schema_editor.connection.vendor == 'postgresql' else plain
+            chosen.database_forwards(self, app_label, schema_editor, from_state, to_state)
+
+        def database_backwards(self, app_label, schema_editor, from_state, to_state):
+            chosen = concurrent if schema_editor.connection.vendor == 'postgresql' else plain
+            chosen.database_backwards(self, app_label, schema_editor, from_state, to_state)
+
+    return Operation
+
+
+AddIndex = concurrently_on_postgresql(AddIndexConcurrently, migrations.AddIndex)
+RemoveIndex = concurrently_on_postgresql(RemoveIndexConcurrently, migrations.RemoveIndex)
+
+
+class Migration(migrations.Migration):
+    atomic = False
+
+    dependencies = [
+        ('error', '0002_listed_change_trigger'),
+        ('job', '0006_status_node_index'),
+        ('node', '0002_listed_change_trigger'),
+    ]
+
+    operations = [
+        migrations.AddField(
+            model_name='jobexecution',
+            name='job_type',
+            field=models.ForeignKey(
+                db_index=False,
+                null=True,
+                on_delete=models.deletion.PROTECT,
+                related_name='+',
+                to='job.jobtype',
+            ),
+        ),
+        migrations.RunPython(install, remove),
+        migrations.RunPython(fill, migrations.RunPython.noop),
+        RemoveIndex(model_name='jobexecution', name='job_exe_status_node_modified'),
+        AddIndex(
+            model_name='jobexecution',
+            index=models.Index(
+                fields=['status', 'node', 'last_modified', 'id', 'job_type'], name='job_exe_status_node_modified'
+            ),
+        ),
+        AddIndex(
+            model_name='jobexecution',
+            index=models.Index(fields=['job_type', 'last_modified', 'id'], name='job_exe_type_modified_id'),
+        ),
+    ]
