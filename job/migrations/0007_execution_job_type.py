@@ -2,39 +2,60 @@
 by job type finds its page along an index in its own order (docs/performance.md, "Each execution's job type").
 
 On PostgreSQL, triggers keep the column equal to the job's type whoever writes: set from the job when an execution
-is inserted or moved to another job (or written with another type), and from `job` when a job is inserted after its
-executions or changes type. Then the executions already there are filled in batches, each its own transaction, so
+is inserted, set right again when an update moves it to another job or writes another type, and set from `job`
+when a job is inserted after its executions or changes type. Then the executions already there are filled in batches, each its own transaction, so
 Scale's writers never wait long; the indexes are built last, without holding writes (CONCURRENTLY). This migration
 is therefore not atomic: it commits as it goes.
 
 On SQLite (development) the column stays empty: lists there filter through the job, as before.
 """
 
+import importlib
+
 from django.contrib.postgres.operations import AddIndexConcurrently, RemoveIndexConcurrently
 from django.db import migrations, models, transaction
+
+counting = importlib.import_module('job.migrations.0005_execution_group_counts')
 
 # (table, trigger name): what /readyz checks with the counting triggers (job.counts.missing_triggers).
 TRIGGERS = (
     ('job_exe', 'api_execution_job_type_insert'),
     ('job_exe', 'api_execution_job_type_update'),
     ('job', 'api_execution_job_type_job_insert'),
+    ('job', 'api_execution_job_type_job_delete'),
     ('job', 'api_execution_job_type_job_type'),
 )
 
-# Runs as the writer: it only reads `job` and sets the row being written.
+# Runs as the writer, for every execution inserted: it only reads `job`, named with its schema rather than through a
+# pinned search_path, whose save and restore on each call cost more than a third of it (measured on 100,000 inserted
+# rows: 3.7 µs a row, 6 with search_path pinned).
 EXECUTION_FUNCTION = """
-CREATE FUNCTION api_set_execution_job_type() RETURNS trigger
-LANGUAGE plpgsql SET search_path = pg_catalog, {schema} AS $$
+CREATE FUNCTION api_set_execution_job_type() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
     -- NULL while the job is not there yet (foreign keys are checked at commit): its insert trigger fills it.
-    NEW.job_type_id := (SELECT job_type_id FROM job WHERE id = NEW.job_id);
+    SELECT job_type_id INTO NEW.job_type_id FROM {schema}.job WHERE id = NEW.job_id;
     RETURN NEW;
 END
 $$;
 """
 
-# A job inserted after its executions gives them its type; a job whose type changes moves its executions along.
-# Scale inserts jobs before their executions and never changes a job's type: one index probe per inserted job.
+# An update that moved an execution to another job, or wrote its job type: set right again, after the fact. Not a
+# BEFORE trigger, which would make every update of job_exe (Scale's status changes) lock its row first to check
+# the condition: measured at 83% of the writers' throughput, against 92% with the counting triggers alone.
+CORRECTION_FUNCTION = """
+CREATE FUNCTION api_correct_execution_job_type() RETURNS trigger
+LANGUAGE plpgsql SET search_path = pg_catalog, {schema} AS $$
+BEGIN
+    UPDATE job_exe e SET job_type_id = j.job_type_id FROM job j
+    WHERE e.id = NEW.id AND j.id = e.job_id AND e.job_type_id IS DISTINCT FROM j.job_type_id;
+    RETURN NULL;
+END
+$$;
+"""
+
+# A job inserted after its executions gives them its type, a deleted job takes it from those left (NULL: no job),
+# and a job whose type changes moves its executions along. Scale inserts jobs before their executions, deletes them
+# after, and never changes a job's type: one index probe per job inserted or deleted.
 JOB_FUNCTION = """
 CREATE FUNCTION api_set_job_executions_type() RETURNS trigger
 LANGUAGE plpgsql SET search_path = pg_catalog, {schema} AS $$
@@ -42,6 +63,8 @@ BEGIN
     IF TG_OP = 'INSERT' THEN
         UPDATE job_exe e SET job_type_id = j.job_type_id FROM new_jobs j
         WHERE e.job_id = j.id AND e.job_type_id IS DISTINCT FROM j.job_type_id;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE job_exe e SET job_type_id = NULL FROM old_jobs j WHERE e.job_id = j.id AND e.job_type_id IS NOT NULL;
     ELSE
         UPDATE job_exe SET job_type_id = NEW.job_type_id WHERE job_id = NEW.id;
     END IF;
@@ -63,14 +86,61 @@ LANGUAGE sql SET search_path = pg_catalog, {schema} AS $$
 $$;
 """
 
+# The counting triggers of job/0005, reading each execution's job type from the execution (NULL: its job is not
+# there, and it is not counted) instead of looking its job up: one query less per status change. Installed once
+# every execution has its job type; the job's own counting triggers are unchanged.
+COUNTING_FUNCTIONS = f"""
+CREATE OR REPLACE FUNCTION api_count_executions() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {{schema}} AS $$
+DECLARE
+    g record;
+BEGIN
+    IF TG_OP = 'TRUNCATE' THEN
+        DELETE FROM {counting.COUNT_TABLE};
+    ELSIF TG_OP = 'INSERT' THEN
+        FOR g IN SELECT status, job_type_id, node_id, count(*) AS n FROM new_executions
+                 WHERE job_type_id IS NOT NULL GROUP BY status, job_type_id, node_id LOOP
+            PERFORM api_add_executions(g.status, g.job_type_id, g.node_id, g.n);
+        END LOOP;
+    ELSIF TG_OP = 'DELETE' THEN
+        FOR g IN SELECT status, job_type_id, node_id, count(*) AS n FROM old_executions
+                 WHERE job_type_id IS NOT NULL GROUP BY status, job_type_id, node_id LOOP
+            PERFORM api_add_executions(g.status, g.job_type_id, g.node_id, -g.n);
+        END LOOP;
+    END IF;
+    RETURN NULL;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION api_move_execution() RETURNS trigger
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, {{schema}} AS $$
+DECLARE
+    new_type bigint := OLD.job_type_id;
+BEGIN
+    IF NEW.job_id IS DISTINCT FROM OLD.job_id THEN  -- its job type is set right after this trigger
+        SELECT job_type_id INTO new_type FROM job WHERE id = NEW.job_id;
+    END IF;
+    IF OLD.job_type_id IS NOT NULL THEN
+        PERFORM api_add_executions(OLD.status, OLD.job_type_id, OLD.node_id, -1);
+    END IF;
+    IF new_type IS NOT NULL THEN
+        PERFORM api_add_executions(NEW.status, new_type, NEW.node_id, 1);
+    END IF;
+    RETURN NULL;
+END
+$$;
+"""
+
 CREATE_TRIGGERS = """
 CREATE TRIGGER api_execution_job_type_insert BEFORE INSERT ON job_exe
     FOR EACH ROW EXECUTE FUNCTION api_set_execution_job_type();
-CREATE TRIGGER api_execution_job_type_update BEFORE UPDATE ON job_exe FOR EACH ROW
+CREATE TRIGGER api_execution_job_type_update AFTER UPDATE ON job_exe FOR EACH ROW
     WHEN (OLD.job_id IS DISTINCT FROM NEW.job_id OR OLD.job_type_id IS DISTINCT FROM NEW.job_type_id)
-    EXECUTE FUNCTION api_set_execution_job_type();
+    EXECUTE FUNCTION api_correct_execution_job_type();
 CREATE TRIGGER api_execution_job_type_job_insert AFTER INSERT ON job
     REFERENCING NEW TABLE AS new_jobs FOR EACH STATEMENT EXECUTE FUNCTION api_set_job_executions_type();
+CREATE TRIGGER api_execution_job_type_job_delete AFTER DELETE ON job
+    REFERENCING OLD TABLE AS old_jobs FOR EACH STATEMENT EXECUTE FUNCTION api_set_job_executions_type();
 CREATE TRIGGER api_execution_job_type_job_type AFTER UPDATE ON job
     FOR EACH ROW WHEN (OLD.job_type_id IS DISTINCT FROM NEW.job_type_id)
     EXECUTE FUNCTION api_set_job_executions_type();
@@ -78,6 +148,7 @@ CREATE TRIGGER api_execution_job_type_job_type AFTER UPDATE ON job
 
 FUNCTIONS = (
     'api_set_execution_job_type()',
+    'api_correct_execution_job_type()',
     'api_set_job_executions_type()',
     'api_fill_execution_job_types(bigint, bigint)',
 )
@@ -89,11 +160,11 @@ def install(apps, schema_editor):
     connection = schema_editor.connection
     if connection.vendor != 'postgresql':
         return
+    # CREATE TRIGGER waits for every open transaction that wrote job_exe or job: none is left with executions
+    # inserted before the trigger, uncommitted and so invisible to the fill below.
     with transaction.atomic(using=connection.alias):
-        with connection.cursor() as cursor:
-            cursor.execute('SELECT current_schema()')
-            schema = schema_editor.quote_name(cursor.fetchone()[0])
-        for function in (EXECUTION_FUNCTION, JOB_FUNCTION, FILL_FUNCTION):
+        schema = current_schema(schema_editor)
+        for function in (EXECUTION_FUNCTION, CORRECTION_FUNCTION, JOB_FUNCTION, FILL_FUNCTION):
             schema_editor.execute(function.format(schema=schema))
         schema_editor.execute(CREATE_TRIGGERS)
 
@@ -108,6 +179,26 @@ def fill(apps, schema_editor):
         first, last = cursor.fetchone()
         for start in range(first or 0, (last or -1) + 1, FILL_BATCH):
             cursor.execute('SELECT api_fill_execution_job_types(%s, %s)', [start, start + FILL_BATCH - 1])
+
+
+def count_by_column(apps, schema_editor):
+    if schema_editor.connection.vendor == 'postgresql':
+        schema_editor.execute(COUNTING_FUNCTIONS.format(schema=current_schema(schema_editor)))
+
+
+def count_by_job(apps, schema_editor):
+    if schema_editor.connection.vendor == 'postgresql':
+        schema = current_schema(schema_editor)
+        for function in (counting.EXECUTIONS_FUNCTION, counting.MOVE_FUNCTION):
+            schema_editor.execute(
+                function.replace('CREATE FUNCTION', 'CREATE OR REPLACE FUNCTION').format(schema=schema)
+            )
+
+
+def current_schema(schema_editor):
+    with schema_editor.connection.cursor() as cursor:
+        cursor.execute('SELECT current_schema()')
+        return schema_editor.quote_name(cursor.fetchone()[0])
 
 
 def remove(apps, schema_editor):
@@ -162,6 +253,7 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(install, remove),
         migrations.RunPython(fill, migrations.RunPython.noop),
+        migrations.RunPython(count_by_column, count_by_job),
         RemoveIndex(model_name='jobexecution', name='job_exe_status_node_modified'),
         AddIndex(
             model_name='jobexecution',

@@ -340,6 +340,29 @@ def test_a_job_inserted_after_its_executions_and_deleted_before_them_counts_them
     assert groups_from_counts()[('QUEUED', job_type_of(job), None)] == 2
 
 
+def test_executions_written_while_their_job_is_deleted_are_counted_when_it_is_back(world):
+    """Deleted first (deferred foreign keys), a job takes its executions out of the counts: changing them, or
+    deleting them, then changes no count until the job is back."""
+    job, other = world['jobs'][0], world['jobs'][WRITERS]  # both the first writer's
+    with raw_connection() as raw:
+        run(raw, INSERT, [job, 'RUNNING', world['nodes'][0], 3])
+        run(raw, INSERT, [other, 'RUNNING', world['nodes'][0], 2])
+        run(raw, 'BEGIN')
+        for deleted in (job, other):
+            run(
+                raw,
+                'CREATE TEMP TABLE saved_%s ON COMMIT DROP AS SELECT * FROM job WHERE id = %%s' % deleted,
+                [deleted],
+            )
+            run(raw, 'DELETE FROM job WHERE id = %s', [deleted])
+        run(raw, 'UPDATE job_exe SET status = %s WHERE job_id = %s', ['FAILED', job])
+        run(raw, 'DELETE FROM job_exe WHERE job_id = %s', [other])
+        run(raw, 'INSERT INTO job SELECT * FROM saved_%s' % job)
+        run(raw, 'COMMIT')
+    assert_exact()
+    assert groups_from_counts()[('FAILED', job_type_of(job), world['nodes'][0])] == 3
+
+
 def job_type_of(job):
     with connection.cursor() as cursor:
         cursor.execute('SELECT job_type_id FROM job WHERE id = %s', [job])
