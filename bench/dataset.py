@@ -7,6 +7,8 @@ import time
 
 from django.db import connection
 
+from job import counts
+
 # Executions are spread over a year ending at this instant; the newest ones are still queued or running.
 END = "timestamptz '2026-11-01 00:00:00+00'"
 SPAN_SECONDS = 365 * 24 * 3600
@@ -44,6 +46,9 @@ INSERT INTO job_type_revision (id, job_type_id, revision_num, interface, created
 SELECT i, i, 1, '{{}}', {END} - interval '400 days' FROM generate_series(1, 24) AS i;
 """
 
+# The job type of job `id`: drawn by a hash, so executions carry their job's type without a join.
+JOB_TYPE = '1 + (hashint4({id})::bigint + 2147483648) %% 24'
+
 # One job per execution, except that one in ten jobs was retried once (two executions); types drawn by a hash.
 EVENTS = f"""
 INSERT INTO trigger_event (id, type, rule_id, description, occurred)
@@ -60,7 +65,7 @@ SELECT i, type_id, type_id, 'COMPLETED', 1 + i %% %(events)s, CASE WHEN i %% 10 
        '{{}}', '{{}}', NULL, 100, 1800, 3, 1 + (i %% 10 = 0)::int, 1.0, 64.0, 10.0, 5.0, false, NULL, NULL, true,
        t, t, t + interval '3 seconds', t + interval '60 seconds', t + interval '60 seconds', NULL,
        t + interval '61 seconds'
-FROM (SELECT i, 1 + (hashint4(i)::bigint + 2147483648) %% 24 AS type_id,
+FROM (SELECT i, {JOB_TYPE.format(id='i')} AS type_id,
              {END} - ((%(jobs)s - i) * {SPAN_SECONDS}.0 / %(jobs)s || ' seconds')::interval AS t
       FROM generate_series(1, %(jobs)s) AS i) AS jobs;
 """
@@ -68,14 +73,15 @@ FROM (SELECT i, 1 + (hashint4(i)::bigint + 2147483648) %% 24 AS type_id,
 # The newest executions are queued or running; older ones finished, 5% failed and 2% canceled, drawn by a hash of
 # the id so that status, job type and node are not correlated (a real mix, not a pattern the planner could luck into).
 EXECUTIONS = f"""
-INSERT INTO job_exe (id, job_id, status, error_id, command_arguments, timeout, docker_params, node_id,
+INSERT INTO job_exe (id, job_id, job_type_id, status, error_id, command_arguments, timeout, docker_params, node_id,
                      environment, cpus_scheduled, mem_scheduled, disk_in_scheduled, disk_out_scheduled,
                      disk_total_scheduled, requires_cleanup, cleanup_job_id, pre_task_id, pre_started,
                      pre_completed, pre_exit_code, job_task_id, job_started, job_completed, job_exit_code,
                      job_metrics, post_task_id, post_started, post_completed, post_exit_code, stdout, stderr,
                      current_stdout_url, current_stderr_url, results_manifest, results, created, queued, started,
                      ended, cleaned_up, last_modified)
-SELECT i, job_id, status, CASE WHEN status = 'FAILED' THEN 1 + i %% 30 END, '--input /data/in-' || i || '.tif',
+SELECT i, job_id, {JOB_TYPE.format(id='job_id')}, status, CASE WHEN status = 'FAILED' THEN 1 + i %% 30 END,
+       '--input /data/in-' || i || '.tif',
        1800, NULL, CASE WHEN status <> 'QUEUED' THEN 1 + i %% 40 END, '{{"version": "1.0"}}', 1.0, 64.0, 10.0, 5.0,
        15.0, false, NULL,
        CASE WHEN has_run THEN 'task-' || i || '-pre' END, CASE WHEN has_run THEN t + interval '1 second' END,
@@ -117,9 +123,9 @@ def generate(executions):
     """Fill an empty, migrated PostgreSQL database with `executions` executions and everything they refer to.
 
     Written as a restore writes (triggers and foreign key checks off, `session_replication_role = replica`; the
-    rows are consistent by construction), then the executions are counted per group as `manage.py
-    recount_executions` does after a restore: at ten million rows the insert trigger's transition table would
-    copy the whole table once more. Returns the seconds the recount took.
+    rows are consistent by construction, each execution with its job's type), then checked and counted per group
+    as `manage.py recount_executions` does after a restore: at ten million rows the insert trigger's transition
+    table would copy the whole table once more. Returns the seconds the recount took.
     """
     jobs = max(1, executions * 10 // 11)
     params = {'n': executions, 'jobs': jobs, 'events': max(1, jobs // 10)}
@@ -132,8 +138,8 @@ def generate(executions):
         for table in SEQUENCES:
             cursor.execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))")
         started = time.monotonic()
-        cursor.execute('SELECT api_recount_executions()')
-        return time.monotonic() - started
+    counts.recount(connection.alias)
+    return time.monotonic() - started
 
 
 def analyze(attempts=10):

@@ -1,12 +1,14 @@
-"""`make bench-writers`: what the execution-counting triggers (migration job/0005) cost Scale's writers, or with
---index an index on job_exe that one might add, or with --job-type-column each execution's job type kept beside it.
+"""`make bench-writers`: what this service adds to Scale's writes costs Scale's writers (the execution-counting
+triggers of migration job/0005; the triggers that keep each execution's job type, job/0007, and its index), or with
+--index an index on job_exe that one might add.
 
 Runs inside a throwaway PostgreSQL (scripts/with-postgres). Generates N executions, then 8 writer processes, each
 with its own connection in autocommit as Scale's scheduler holds them, run a Scale-like mix for a few seconds:
 single-row status updates (an execution starts, finishes, fails), multi-row updates (20 neighbouring executions
 canceled or requeued at once) and bulk inserts of 50 queued executions. Rounds alternate between the triggers
-enabled and disabled (the floor; the change-counting trigger of job/0004 stays on in both), and the statements per
-second of each round are printed, with the ratio of the medians.
+enabled and the index present, and the triggers disabled and the index dropped (the floor; the change-counting
+trigger of job/0004 stays on in both, as does the job type that job_exe_status_node_modified includes), and the
+statements per second of each round are printed, with the ratio of the medians.
 """
 
 import argparse
@@ -31,7 +33,7 @@ from django.core.management import call_command  # noqa: E402
 from django.db import connection  # noqa: E402
 
 from bench import dataset  # noqa: E402
-from job.counts import TRIGGERS, missing_triggers  # noqa: E402
+from job.counts import TRIGGERS, missing_triggers, recount  # noqa: E402
 
 STATUSES = ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED')
 
@@ -53,12 +55,6 @@ def parse_arguments():
     parser.add_argument(
         '--index',
         help='columns of an index on job_exe to measure instead of the triggers (which then stay on): "status, node_id"',
-    )
-    parser.add_argument(
-        '--job-type-column',
-        action='store_true',
-        help='measure instead a job type column on job_exe, set by a trigger from the job, and its index '
-        '(job type, last_modified, id): what an index in the list order of a job type filter would cost',
     )
     return parser.parse_args()
 
@@ -90,12 +86,10 @@ def write(seed, executions, jobs, nodes, deadline, results):
 
 
 def round_throughput(enabled, arguments, jobs, nodes):
-    if arguments.job_type_column:
-        set_job_type_column(enabled)
-    elif arguments.index:
-        set_index(arguments.index, enabled)
+    if arguments.index:
+        set_index('bench_measured_index', arguments.index, enabled)
     else:
-        set_triggers(enabled)
+        set_added(enabled)
     results = multiprocessing.Queue()
     deadline = time.monotonic() + arguments.seconds
     writers = [
@@ -119,45 +113,21 @@ def set_triggers(enabled):
             cursor.execute(f'ALTER TABLE {table} {"ENABLE" if enabled else "DISABLE"} TRIGGER {trigger}')
 
 
-def set_index(columns, present):
+def set_index(name, columns, present):
     with connection.cursor() as cursor:
         if present:
-            cursor.execute(f'CREATE INDEX IF NOT EXISTS bench_measured_index ON job_exe ({columns})')
+            cursor.execute(f'CREATE INDEX IF NOT EXISTS {name} ON job_exe ({columns})')
         else:
-            cursor.execute('DROP INDEX IF EXISTS bench_measured_index')
+            cursor.execute(f'DROP INDEX IF EXISTS {name}')
 
 
-# A candidate, not a migration: each execution's job type, set from its job when it is inserted (or moved to
-# another job), so an index can hold the list's order per job type. Updates that leave job_id alone (all of Scale's
-# status changes) do not run the trigger; they pay the index entry, as for any index on last_modified.
-JOB_TYPE_COLUMN = """
-ALTER TABLE job_exe ADD COLUMN IF NOT EXISTS bench_job_type_id integer;
-UPDATE job_exe e SET bench_job_type_id = j.job_type_id FROM job j WHERE j.id = e.job_id;
-CREATE OR REPLACE FUNCTION bench_job_type_of_execution() RETURNS trigger LANGUAGE plpgsql AS $$
-BEGIN
-    NEW.bench_job_type_id := (SELECT job_type_id FROM job WHERE id = NEW.job_id);
-    RETURN NEW;
-END
-$$;
-DROP TRIGGER IF EXISTS bench_job_type_insert ON job_exe;
-DROP TRIGGER IF EXISTS bench_job_type_update ON job_exe;
-CREATE TRIGGER bench_job_type_insert BEFORE INSERT ON job_exe
-    FOR EACH ROW EXECUTE FUNCTION bench_job_type_of_execution();
-CREATE TRIGGER bench_job_type_update BEFORE UPDATE OF job_id ON job_exe
-    FOR EACH ROW WHEN (OLD.job_id IS DISTINCT FROM NEW.job_id) EXECUTE FUNCTION bench_job_type_of_execution();
-"""
+# The index that migration job/0007 adds for the job type column.
+JOB_TYPE_INDEX = ('job_exe_type_modified_id', 'job_type_id, last_modified, id')
 
 
-def set_job_type_column(present):
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT 1 FROM pg_attribute WHERE attrelid = 'job_exe'::regclass AND attname = 'bench_job_type_id'"
-        )
-        if not cursor.fetchone():
-            cursor.execute(JOB_TYPE_COLUMN)
-        for trigger in ('bench_job_type_insert', 'bench_job_type_update'):
-            cursor.execute(f'ALTER TABLE job_exe {"ENABLE" if present else "DISABLE"} TRIGGER {trigger}')
-    set_index('bench_job_type_id, last_modified, id', present)
+def set_added(present):
+    set_triggers(present)
+    set_index(*JOB_TYPE_INDEX, present)
 
 
 def main():
@@ -172,12 +142,10 @@ def main():
         cursor.execute('SELECT max(id) FROM node')
         nodes = cursor.fetchone()[0]
     print(f'{arguments.executions:,} executions generated in {time.monotonic() - started:.0f} s', file=sys.stderr)
-    if arguments.job_type_column:
-        measured = 'a job type column with its trigger and index (job type, last_modified, id)'
-    elif arguments.index:
+    if arguments.index:
         measured = f'index ({arguments.index})'
     else:
-        measured = 'the counting triggers'
+        measured = 'the counting and job type triggers and index'
     rates = {True: [], False: []}
     for _ in range(arguments.rounds):
         for enabled in (False, True):
@@ -187,11 +155,11 @@ def main():
                 f'{measured} {"on " if enabled else "off"}: {rate:,.0f} statements/s ({failed} deadlocked)',
                 file=sys.stderr,
             )
-    set_triggers(True)
+    set_added(True)
     assert not missing_triggers('default')
+    # Writes made while the triggers were off are not in the counts, nor is their job type set: as after a restore.
+    recount('default')
     with connection.cursor() as cursor:
-        # Writes made while the triggers were off are not in the counts: count again, then check they are exact.
-        cursor.execute('SELECT api_recount_executions()')
         cursor.execute('SELECT count(*) FROM api_execution_count')
         groups = cursor.fetchone()[0]
     on, off = statistics.median(rates[True]), statistics.median(rates[False])
