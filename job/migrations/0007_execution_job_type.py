@@ -253,7 +253,6 @@ class Migration(migrations.Migration):
         ),
         migrations.RunPython(install, remove),
         migrations.RunPython(fill, migrations.RunPython.noop),
-        migrations.RunPython(count_by_column, count_by_job),
         RemoveIndex(model_name='jobexecution', name='job_exe_status_node_modified'),
         AddIndex(
             model_name='jobexecution',
@@ -265,4 +264,6 @@ class Migration(migrations.Migration):
             model_name='jobexecution',
             index=models.Index(fields=['job_type', 'last_modified', 'id'], name='job_exe_type_modified_id'),
         ),
+        # Last: until here the counts still look jobs up, so an interrupted migration leaves them right.
+        migrations.RunPython(count_by_column, count_by_job),
     ]
