@@ -7,7 +7,7 @@ with its own connection in autocommit as Scale's scheduler holds them, run a Sca
 single-row status updates (an execution starts, finishes, fails), multi-row updates (20 neighbouring executions
 canceled or requeued at once) and bulk inserts of 50 queued executions. Rounds alternate between the triggers
 enabled and the index present, and the triggers disabled and the index dropped (the floor; the change-counting
-trigger of job/0004 stays on in both, as does the job type that job_exe_status_node_modified includes), and the
+trigger of job/0004 stays on in both, as does the job type that ends job_exe_status_node_modified's key), and the
 statements per second of each round are printed, with the ratio of the medians.
 """
 

@@ -132,11 +132,12 @@ class GroupSizes:
     def read(cls, values, filters):
         """The sizes from the array of `sizes_sql` for these `filters`."""
         count, walked, by_execution, of_job_types, *job_type_ids = values
+        fetched = min(by_execution, of_job_types)
         if not any(filters.get(name) for name in JOB_TYPE_FILTERS):
-            return cls(count, walked, min(by_execution, of_job_types))
+            return cls(count, walked, fetched)
         if len(job_type_ids) == 1:  # job_exe_type_modified_id holds that type's executions in the list's order
             walked = min(walked, of_job_types)
-        return cls(count, walked, min(by_execution, of_job_types), tuple(job_type_ids))
+        return cls(count, walked, fetched, tuple(job_type_ids))
 
     def sorts_matches(self, end):
         """True when finding the first `end` matching rows by walking the ordering index, checking each row, is
@@ -169,6 +170,9 @@ def missing_triggers(alias):
     return [f'{table}.{trigger}' for table, trigger in TRIGGERS if (table, trigger) not in present]
 
 
+MAX_BIGINT = 2**63 - 1
+
+
 def recount(alias):
     """Sets each execution's job type from its job and counts every execution again from the tables (after a restore
     or a TRUNCATE without triggers); Scale's writes wait for the count. Returns the number of executions."""
@@ -178,6 +182,3 @@ def recount(alias):
         cursor.execute('SELECT api_fill_execution_job_types(0, %s)', [MAX_BIGINT])
         cursor.execute('SELECT api_recount_executions()')
         return cursor.fetchone()[0]
-
-
-MAX_BIGINT = 2**63 - 1
