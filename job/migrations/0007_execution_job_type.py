@@ -5,7 +5,7 @@ On PostgreSQL, triggers keep the column equal to the job's type whoever writes: 
 is inserted, set right again when an update moves it to another job or writes another type, and set from `job`
 when a job is inserted after its executions or changes type. Then the executions already there are filled in batches, each its own transaction, so
 Scale's writers never wait long; the indexes are built last, without holding writes (CONCURRENTLY). This migration
-is therefore not atomic: it commits as it goes.
+is therefore not atomic: it commits as it goes, and when it is cut short, running it again finishes it.
 
 On SQLite (development) the column stays empty: lists there filter through the job, as before.
 """
@@ -163,6 +163,7 @@ def install(apps, schema_editor):
     # CREATE TRIGGER waits for every open transaction that wrote job_exe or job: none is left with executions
     # inserted before the trigger, uncommitted and so invisible to the fill below.
     with transaction.atomic(using=connection.alias):
+        remove(apps, schema_editor)  # what a run cut short left
         schema = current_schema(schema_editor)
         for function in (EXECUTION_FUNCTION, CORRECTION_FUNCTION, JOB_FUNCTION, FILL_FUNCTION):
             schema_editor.execute(function.format(schema=schema))
@@ -226,8 +227,30 @@ def concurrently_on_postgresql(concurrent, plain):
     return Operation
 
 
-AddIndex = concurrently_on_postgresql(AddIndexConcurrently, migrations.AddIndex)
 RemoveIndex = concurrently_on_postgresql(RemoveIndexConcurrently, migrations.RemoveIndex)
+
+
+class AddIndex(concurrently_on_postgresql(AddIndexConcurrently, migrations.AddIndex)):
+    """An index of the same name that a run cut short left (an invalid one if its build was cut short) is dropped
+    first, so that running the migration again builds it whole."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        if schema_editor.connection.vendor == 'postgresql':
+            model = to_state.apps.get_model(app_label, self.model_name)
+            schema_editor.remove_index(model, self.index, concurrently=True)
+        super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+
+class AddColumn(migrations.AddField):
+    """Adds the field's column unless a run cut short added it already."""
+
+    def database_forwards(self, app_label, schema_editor, from_state, to_state):
+        model = to_state.apps.get_model(app_label, self.model_name)
+        connection = schema_editor.connection
+        with connection.cursor() as cursor:
+            columns = connection.introspection.get_table_description(cursor, model._meta.db_table)
+        if model._meta.get_field(self.name).column not in {column.name for column in columns}:
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
 
 
 class Migration(migrations.Migration):
@@ -240,7 +263,7 @@ class Migration(migrations.Migration):
     ]
 
     operations = [
-        migrations.AddField(
+        AddColumn(
             model_name='jobexecution',
             name='job_type',
             field=models.ForeignKey(

@@ -472,6 +472,36 @@ def test_the_job_type_migration_fills_the_executions_already_there_batch_by_batc
     assert missing_triggers('default') == []
 
 
+def test_the_job_type_migration_cut_short_finishes_when_run_again(world, monkeypatch):
+    call_command('migrate', 'job', '0006', verbosity=0)
+    try:
+        with raw_connection() as raw:
+            run(raw, INSERT, [world['jobs'][0], 'RUNNING', world['nodes'][0], 3])
+        schemas_read = []
+        read_schema = job_types.current_schema
+
+        def cut_short_at_the_last_step(schema_editor):  # the first step reads it, and the last
+            schemas_read.append(schema_editor)
+            if len(schemas_read) == 2:
+                raise RuntimeError('cut short')
+            return read_schema(schema_editor)
+
+        monkeypatch.setattr(job_types, 'current_schema', cut_short_at_the_last_step)
+        with pytest.raises(RuntimeError, match='cut short'):
+            call_command('migrate', 'job', '0007', verbosity=0)
+        monkeypatch.undo()
+        with raw_connection() as raw:  # as a CREATE INDEX CONCURRENTLY cut short leaves it
+            run(raw, "UPDATE pg_index SET indisvalid = false WHERE indexrelid = 'job_exe_type_modified_id'::regclass")
+    finally:
+        call_command('migrate', 'job', verbosity=0)
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT indisvalid FROM pg_index WHERE indexrelid = 'job_exe_type_modified_id'::regclass")
+        assert cursor.fetchone() == (True,)
+    assert JobExecution.objects.exclude(job_type=None).count() == 3
+    assert_exact()
+    assert missing_triggers('default') == []
+
+
 LIST_QUERIES = [
     'status=QUEUED',
     'job_type_name=alpha&node_id={node}',
