@@ -141,8 +141,11 @@ class JobExecution(models.Model):
     FINAL_STATUSES = (Status.FAILED, Status.COMPLETED, Status.CANCELED)
 
     job = models.ForeignKey(Job, on_delete=models.PROTECT)
-    # The job's type, kept beside the execution as Scale 5 keeps it; on PostgreSQL triggers set it (migration 0007).
-    job_type = models.ForeignKey(JobType, on_delete=models.PROTECT, null=True, db_index=False, related_name='+')
+    # The job's type, kept beside the execution as Scale 5 keeps it; on PostgreSQL triggers copy it from the job
+    # (migration 0007), whose own foreign key holds it, so no second key makes writers lock the job type (0008).
+    job_type = models.ForeignKey(
+        JobType, on_delete=models.PROTECT, null=True, db_index=False, db_constraint=False, related_name='+'
+    )
     status = models.CharField(max_length=50, choices=Status.choices, default=Status.QUEUED, db_index=True)
     error = models.ForeignKey('error.Error', on_delete=models.PROTECT, null=True)
     command_arguments = models.CharField(max_length=1000)
@@ -197,8 +200,6 @@ class JobExecution(models.Model):
             ),
             # One job type's pages, however deep, walk only its executions.
             models.Index(fields=['job_type', 'last_modified', 'id'], name='job_exe_type_modified_id'),
-            # Counting a status filtered by job type joins job ids from the index alone, without heap visits.
-            models.Index(fields=['status', 'job'], name='job_exe_status_job'),
         ]
 
     @property

@@ -502,6 +502,26 @@ def test_the_job_type_migration_cut_short_finishes_when_run_again(world, monkeyp
     assert missing_triggers('default') == []
 
 
+def test_the_lighter_writes_migration_cut_short_finishes_when_run_again(world, monkeypatch):
+    call_command('migrate', 'job', '0007', verbosity=0)
+    try:
+
+        def cut_short_at_the_last_step(schema_editor):  # only the last step reads it
+            raise RuntimeError('cut short')
+
+        monkeypatch.setattr(job_types, 'current_schema', cut_short_at_the_last_step)
+        with pytest.raises(RuntimeError, match='cut short'):
+            call_command('migrate', 'job', '0008', verbosity=0)
+        monkeypatch.undo()
+    finally:
+        call_command('migrate', 'job', verbosity=0)
+    with raw_connection() as raw:
+        run(raw, INSERT, [world['jobs'][0], 'QUEUED', None, 3])
+        run(raw, "UPDATE job_exe SET status = 'RUNNING', node_id = %s", [world['nodes'][0]])
+    assert_exact()
+    assert missing_triggers('default') == []
+
+
 LIST_QUERIES = [
     'status=QUEUED',
     'job_type_name=alpha&node_id={node}',
