@@ -4,7 +4,8 @@ the per-group counts answer (job.counts), the default list, `page_size=1000`, a 
 Runs inside a throwaway PostgreSQL (scripts/with-postgres): migrates, generates N executions (bench/dataset.py),
 analyzes, serves with gunicorn as `make serve` does, and times each case over HTTP (median and p95 of --requests after
 3 warm-ups). Each answer's `count` is checked against COUNT(*) of the same filters through the ORM (a scan). The
-results are saved as JSON (--save); with --compare (the JSON of another size) each case gets the ratio between them.
+results are saved as JSON (--save); with --compare (the JSON of another size) each case gets the ratio between them,
+and a case that listed fewer rows there (less than a page) is timed again with that many rows.
 """
 
 import argparse
@@ -109,13 +110,15 @@ def measure(port, name, query, repeats):
     path = f'/job-executions/?{query}'
     status, body, _ = get(port, path)
     served = timings(lambda: get(port, path), repeats)
-    count = json.loads(body)['count']
+    answer = json.loads(body)
+    count = answer['count']
     statements = statements_per_request(Case(name, path), host=f'127.0.0.1:{port}')
     return {
         'case': name,
         'path': path,
         'status': status,
         'count': count,
+        'listed': len(answer['results']),
         'exact': count == scanned_count(query),
         'statements': len(statements),
         'median': statistics.median(served),
@@ -157,6 +160,33 @@ def table(rows, executions, compared=None):
     return '\n'.join(lines)
 
 
+def fewer_listed(rows, compared):
+    """(case, query, rows listed) of the cases whose answer at the compared size listed fewer rows than here (a rare
+    combination fills less than a page at 100,000): timed again here with that page size, so that both list as many
+    rows and the ratio is what the table's size costs, not the length of the page."""
+    before = {row['case']: row for row in compared['rows']}
+    return [
+        (row['case'], row['path'].split('?', 1)[1], before[row['case']]['listed'])
+        for row in rows
+        if row['case'] in before and 0 < before[row['case']].get('listed', row['listed']) < row['listed']
+    ]
+
+
+def same_rows_table(rows, compared):
+    before = {row['case']: row for row in compared['rows']}
+    lines = [
+        f'| case | rows listed | median ms here (statement 1 / 2) | at {compared["executions"]:,} | ratio: answer |',
+        '|---|---|---|---|---|',
+    ]
+    for row in rows:
+        other = before[row['case']]
+        lines.append(
+            f'| {row["case"]} | {row["listed"]} | {timed(row)} | {timed(other)} | '
+            f'{row["median"] / other["median"]:.2f} |'
+        )
+    return '\n'.join(lines)
+
+
 def timed(row):
     statements = ' / '.join(f'{seconds * 1000:.1f}' for seconds in row['statement_medians'])
     return f'{row["median"] * 1000:.1f} ({statements})'
@@ -176,9 +206,14 @@ def main():
         file=sys.stderr,
     )
     cases = queries(arguments.executions)
+    compared = json.loads(Path(arguments.compare).read_text()) if arguments.compare else None
     connection.close()
     with Gunicorn() as server:
         rows = [measure(server.port, name, query, arguments.requests) for name, query in cases]
+        same_rows = [
+            measure(server.port, name, f'{query}&page_size={listed}', arguments.requests)
+            for name, query, listed in (fewer_listed(rows, compared) if compared else [])
+        ]
     with connection.cursor() as cursor:
         cursor.execute('SELECT count(*) FROM api_execution_count')
         groups = cursor.fetchone()[0]
@@ -194,13 +229,17 @@ def main():
     save = Path(arguments.save or f'.run/counts-{arguments.executions}.json')
     save.parent.mkdir(parents=True, exist_ok=True)
     save.write_text(json.dumps(result, indent=1))
-    compared = json.loads(Path(arguments.compare).read_text()) if arguments.compare else None
     print(
         f'Measured {result["machine"]["date"]}, PostgreSQL {result["machine"]["postgres"]}, '
         f'{arguments.executions:,} executions in {groups:,} group rows (recounted in {recount:.1f} s), '
         f'{arguments.requests} requests per case:\n'
     )
     print(table(rows, arguments.executions, compared))
+    if same_rows:
+        print(
+            f'\nAnswers that listed fewer rows at {compared["executions"]:,}, timed again with as many (`page_size`):\n'
+        )
+        print(same_rows_table(same_rows, compared))
 
 
 if __name__ == '__main__':
