@@ -322,6 +322,15 @@ def test_writers_at_stricter_isolation_levels_are_counted_too(world, isolation):
         run(second, INSERT, [world['jobs'][0], 'QUEUED', None, 3])
         run(second, 'COMMIT')
     assert_exact()
+    with raw_connection() as first, raw_connection() as second:  # each moves one of them out of the same group
+        for raw in (first, second):
+            run(raw, f'BEGIN ISOLATION LEVEL {isolation}')
+            run(raw, 'SELECT 1')
+        run(first, "UPDATE job_exe SET status = 'RUNNING' WHERE id = (SELECT min(id) FROM job_exe)")
+        run(first, 'COMMIT')
+        run(second, "UPDATE job_exe SET status = 'FAILED' WHERE id = (SELECT max(id) FROM job_exe)")
+        run(second, 'COMMIT')
+    assert_exact()
 
 
 def test_a_job_inserted_after_its_executions_and_deleted_before_them_counts_them_while_it_exists(world):
