@@ -524,11 +524,24 @@ def test_the_lighter_writes_migration_cut_short_finishes_when_run_again(world, m
         monkeypatch.undo()
     finally:
         call_command('migrate', 'job', verbosity=0)
+    assert_keys_and_indexes_as_declared()
     with raw_connection() as raw:
         run(raw, INSERT, [world['jobs'][0], 'QUEUED', None, 3])
         run(raw, "UPDATE job_exe SET status = 'RUNNING', node_id = %s", [world['nodes'][0]])
     assert_exact()
     assert missing_triggers('default') == []
+
+
+def assert_keys_and_indexes_as_declared():
+    """job_exe has the foreign keys and indexes the model declares, and not the index job/0008 dropped."""
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, JobExecution._meta.db_table)
+    keys = {constraint['columns'][0] for constraint in constraints.values() if constraint['foreign_key']}
+    fields = JobExecution._meta.concrete_fields
+    assert keys == {field.column for field in fields if field.remote_field and field.db_constraint}
+    indexes = {name for name, constraint in constraints.items() if constraint['index']}
+    assert {index.name for index in JobExecution._meta.indexes} <= indexes
+    assert 'job_exe_status_job' not in indexes
 
 
 LIST_QUERIES = [
