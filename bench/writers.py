@@ -33,6 +33,7 @@ from django.db import connection  # noqa: E402
 
 from bench import dataset  # noqa: E402
 from job.counts import TRIGGERS, missing_triggers  # noqa: E402
+from job.models import JobExecution  # noqa: E402
 
 STATUSES = ('QUEUED', 'RUNNING', 'COMPLETED', 'FAILED', 'CANCELED')
 
@@ -120,11 +121,14 @@ def set_index(name, columns, present):
             cursor.execute(f'DROP INDEX IF EXISTS {name}')
 
 
+def declared_index(name):
+    """(name, columns) of one of the model's indexes, as set_index takes them."""
+    (index,) = [index for index in JobExecution._meta.indexes if index.name == name]
+    return name, ', '.join(JobExecution._meta.get_field(field).column for field in index.fields)
+
+
 # The indexes the counts' migrations add (job/0006, job/0007), and the one they make useless (job/0008).
-ADDED_INDEXES = (
-    ('job_exe_status_node_modified', 'status, node_id, last_modified, id, job_type_id'),
-    ('job_exe_type_modified_id', 'job_type_id, last_modified, id'),
-)
+ADDED_INDEXES = tuple(map(declared_index, ('job_exe_status_node_modified', 'job_exe_type_modified_id')))
 REMOVED_INDEXES = (('job_exe_status_job', 'status, job_id'),)
 
 
